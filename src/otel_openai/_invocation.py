@@ -1,0 +1,237 @@
+"""The span lifecycle of one traced OpenAI call: start, response or chunks, end exactly once."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from opentelemetry import trace
+from opentelemetry._logs import Logger, LogRecord, SeverityNumber
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from otel_openai import _content
+from otel_openai import _semconv as sc
+from otel_openai._config import Settings
+from otel_openai._mapping import Accumulator, Api, Messages
+from otel_openai._mapping._common import Attributes, as_str
+from otel_openai._metrics import Metrics, metric_attributes
+from otel_openai._providers import provider_name, server_attributes
+
+_logger = logging.getLogger(__name__)
+
+
+class Telemetry:
+    """What one ``instrument()`` call produced: tracer, metrics, event logger and settings."""
+
+    __slots__ = ("events", "metrics", "settings", "tracer")
+
+    def __init__(self, tracer: trace.Tracer, metrics: Metrics, events: Logger, settings: Settings) -> None:
+        self.tracer = tracer
+        self.metrics = metrics
+        self.events = events
+        self.settings = settings
+
+
+def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings) -> Attributes:
+    """The attributes a sampler sees: operation, provider, request model, server address and port."""
+    server = server_attributes(client)
+    attrs: Attributes = {
+        sc.OPERATION_NAME: api.operation,
+        sc.PROVIDER_NAME: provider_name(client, as_str(server.get(sc.SERVER_ADDRESS)), settings.provider_name),
+    }
+    model = as_str(body.get(api.model_key)) if api.model_key else None
+    if model is not None:
+        attrs[sc.REQUEST_MODEL] = model
+    attrs.update(server)
+    return attrs
+
+
+def error_type(exc: BaseException) -> str:
+    """``openai.RateLimitError`` for SDK errors, the qualified class name otherwise."""
+    cls = type(exc)
+    module = cls.__module__ or ""
+    if module == "openai" or module.startswith("openai."):
+        return "openai." + cls.__qualname__
+    if module == "builtins":
+        return cls.__qualname__
+    return f"{module}.{cls.__qualname__}" if module else sc.ERROR_TYPE_OTHER
+
+
+class Invocation:
+    """One call's span, metrics and events. Every public method is safe to call in any order;
+    the span ends on the first ``end_*`` call and later calls do nothing."""
+
+    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_ttfc", "api", "attrs",
+                 "body", "span", "start", "t")
+
+    def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
+        self.t = t
+        self.api = api
+        self.body = body
+        self.attrs = start_attributes(api, client, body, t.settings)
+        model = self.attrs.get(sc.REQUEST_MODEL)
+        name = f"{api.operation} {model}" if model else api.operation
+        self.span: Span = t.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=self.attrs)
+        self.start = time.perf_counter()
+        self._ended = False
+        self._acc: Optional[Accumulator] = None
+        self._last_chunk: Optional[float] = None
+        self._ttfc: Optional[float] = None
+        self._chunk_attrs: Attributes = {}
+        self._chunk_events = t.settings.stream_chunk_events
+        if self.span.is_recording():
+            self._guard(self._record_request)
+
+    def _record_request(self) -> None:
+        settings = self.t.settings
+        self.span.set_attributes(self.api.request_attributes(self.body))
+        if settings.content_on_span:
+            for key, value in self._input_content().items():
+                self.span.set_attribute(key, _content.to_json(value))
+
+    def _input_content(self) -> dict[str, Messages]:
+        settings = self.t.settings
+        api, body, media, limit = self.api, self.body, settings.capture_media, settings.max_content_length
+        content = {
+            sc.INPUT_MESSAGES: api.input_messages(body, media),
+            sc.SYSTEM_INSTRUCTIONS: api.system_instructions(body, media),
+            sc.TOOL_DEFINITIONS: api.tool_definitions(body),
+        }
+        return {k: _content.bounded(v, limit) for k, v in content.items() if v}
+
+    # --- outcomes ---------------------------------------------------------------------------------
+
+    def end_response(self, response: Any) -> None:
+        """A complete, non-streamed response."""
+        attrs = self._guard(self.api.response_attributes, response) or {}
+        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.capture_media), None)
+
+    def end_error(self, exc: BaseException) -> None:
+        self._end({}, None, exc)
+
+    def end_unread(self) -> None:
+        """The body was never parsed by the user (``with_streaming_response`` closed unread)."""
+        self._end({}, None, None)
+
+    # --- streams ----------------------------------------------------------------------------------
+
+    def begin_stream(self) -> None:
+        if self.api.accumulator is not None:
+            self._acc = self.api.accumulator(self.t.settings.capture_content)
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Per chunk: a clock read, at most one histogram point, and the accumulator's field reads."""
+        try:
+            now = time.perf_counter()
+            acc = self._acc
+            if acc is not None:
+                acc.add(chunk)
+            if self._last_chunk is None:
+                self._first_chunk(now)
+            elif self.t.settings.time_per_chunk_metric:
+                self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
+            self._last_chunk = now
+            if self._chunk_events:
+                self._chunk_event(chunk)
+        except Exception:
+            _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+
+    def _first_chunk(self, now: float) -> None:
+        self._ttfc = now - self.start
+        response_attrs = self._acc.attributes() if self._acc is not None else {}
+        self._chunk_attrs = metric_attributes({**self.attrs, **response_attrs})
+        self.t.metrics.time_to_first_chunk.record(self._ttfc, self._chunk_attrs)
+
+    def _chunk_event(self, chunk: Any) -> None:
+        self._chunk_events -= 1
+        attrs: Attributes = {"openai.chunk.index": self.t.settings.stream_chunk_events - self._chunk_events - 1}
+        if self.t.settings.capture_content:
+            attrs["openai.chunk.data"] = chunk.model_dump_json(exclude_unset=True)
+        self.span.add_event(sc.EVENT_STREAM_CHUNK, attrs)
+
+    def end_stream(self, exc: Optional[BaseException] = None) -> None:
+        """The stream finished: exhausted, closed, abandoned, or failed with ``exc``."""
+        if self._ended:
+            return
+        acc = self._acc
+        attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
+        if self._ttfc is not None:
+            attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
+        output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
+        self._end(attrs, output, exc)
+
+    # --- the one place a span ends ----------------------------------------------------------------
+
+    def _end(self, attrs: Attributes, output: Any, exc: Optional[BaseException]) -> None:
+        if self._ended:
+            return
+        self._ended = True
+        duration = time.perf_counter() - self.start
+        if exc is not None:
+            attrs[sc.ERROR_TYPE] = error_type(exc)
+        settings = self.t.settings
+        messages = self._guard(output) if output is not None and settings.capture_content else None
+        if messages is not None:
+            messages = _content.bounded(messages, settings.max_content_length)
+        self._guard(self._record_span, attrs, messages, exc)
+        self._guard(self._record_metrics, attrs, duration, exc)
+        if settings.content_on_event:
+            self._guard(self._emit_details, attrs, messages)
+        if exc is not None:
+            self._guard(self._emit_exception, exc)
+        self._guard(self.span.end)
+
+    def _record_span(self, attrs: Attributes, messages: Optional[Messages], exc: Optional[BaseException]) -> None:
+        span = self.span
+        if not span.is_recording():
+            return
+        span.set_attributes(attrs)
+        if messages and self.t.settings.content_on_span:
+            span.set_attribute(sc.OUTPUT_MESSAGES, _content.to_json(messages))
+        if exc is not None:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+
+    def _record_metrics(self, attrs: Attributes, duration: float, exc: Optional[BaseException]) -> None:
+        metric_attrs = metric_attributes({**self.attrs, **attrs})
+        input_tokens = attrs.get(sc.USAGE_INPUT_TOKENS)
+        output_tokens = attrs.get(sc.USAGE_OUTPUT_TOKENS)
+        self.t.metrics.record_end(metric_attrs, duration, input_tokens, output_tokens,  # type: ignore[arg-type]
+                                  exc is not None)
+
+    def _emit_details(self, attrs: Attributes, messages: Optional[Messages]) -> None:
+        body: dict[str, Any] = dict(self._input_content())
+        if messages:
+            body[sc.OUTPUT_MESSAGES] = messages
+        record_attrs: Attributes = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
+                                   **attrs}
+        self.t.events.emit(LogRecord(
+            event_name=sc.EVENT_OPERATION_DETAILS,
+            context=trace.set_span_in_context(self.span),
+            severity_number=SeverityNumber.INFO,
+            attributes=record_attrs,
+            body=body,
+        ))
+
+    def _emit_exception(self, exc: BaseException) -> None:
+        self.t.events.emit(LogRecord(
+            event_name=sc.EVENT_OPERATION_EXCEPTION,
+            context=trace.set_span_in_context(self.span),
+            severity_number=SeverityNumber.WARN,
+            attributes={
+                **self.attrs,
+                sc.EXCEPTION_TYPE: error_type(exc),
+                sc.EXCEPTION_MESSAGE: str(exc),
+            },
+        ))
+
+    @staticmethod
+    def _guard(fn: Any, *args: Any) -> Any:
+        """Run one telemetry step; a failure is logged at debug level and never reaches the user."""
+        try:
+            return fn(*args)
+        except Exception:
+            _logger.debug("otel-openai: telemetry step %r failed", fn, exc_info=True)
+            return None

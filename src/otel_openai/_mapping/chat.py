@@ -1,0 +1,267 @@
+"""Chat Completions (``POST /chat/completions``): request, response and chunk mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from otel_openai import _semconv as sc
+from otel_openai._mapping import _parts as parts
+from otel_openai._mapping._common import (
+    Attributes,
+    as_float,
+    as_int,
+    as_str,
+    as_str_list,
+    enum_value,
+    get,
+    put,
+)
+from otel_openai._mapping._usage import usage_attributes
+
+_FLOAT_PARAMS = (
+    ("temperature", sc.REQUEST_TEMPERATURE),
+    ("top_p", sc.REQUEST_TOP_P),
+    ("frequency_penalty", sc.REQUEST_FREQUENCY_PENALTY),
+    ("presence_penalty", sc.REQUEST_PRESENCE_PENALTY),
+)
+_JSON_FORMATS = frozenset({"json_object", "json_schema"})
+
+
+def request_attributes(body: Mapping[str, Any]) -> Attributes:
+    """Request parameters the caller actually sent (the SDK already dropped omitted ones)."""
+    attrs: Attributes = {sc.OPENAI_API_TYPE: sc.API_TYPE_CHAT}
+    for key, attr in _FLOAT_PARAMS:
+        put(attrs, attr, as_float(body.get(key)))
+    max_tokens = as_int(body.get("max_completion_tokens"))
+    put(attrs, sc.REQUEST_MAX_TOKENS, max_tokens if max_tokens is not None else as_int(body.get("max_tokens")))
+    put(attrs, sc.REQUEST_STOP_SEQUENCES, as_str_list(body.get("stop")))
+    put(attrs, sc.REQUEST_SEED, as_int(body.get("seed")))
+    n = as_int(body.get("n"))
+    if n is not None and n != 1:
+        attrs[sc.REQUEST_CHOICE_COUNT] = n
+    if body.get("stream") is True:
+        attrs[sc.REQUEST_STREAM] = True
+    put(attrs, sc.OUTPUT_TYPE, output_type(body))
+    put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(body.get("reasoning_effort")))
+    tier = as_str(body.get("service_tier"))
+    if tier is not None and tier != "auto":
+        attrs[sc.OPENAI_REQUEST_SERVICE_TIER] = tier
+    return attrs
+
+
+def output_type(body: Mapping[str, Any]) -> Optional[str]:
+    modalities = body.get("modalities")
+    if isinstance(modalities, (list, tuple)) and "audio" in modalities:
+        return "speech"
+    kind = get(body.get("response_format"), "type")
+    if kind == "text":
+        return "text"
+    if kind in _JSON_FORMATS:
+        return "json"
+    return None
+
+
+def response_attributes(response: Any) -> Attributes:
+    """Id, model, finish reasons, fingerprint, service tier and usage of a ``ChatCompletion``."""
+    attrs = common_response_attributes(response)
+    reasons = finish_reasons(get(response, "choices"))
+    if reasons:
+        attrs[sc.RESPONSE_FINISH_REASONS] = reasons
+    attrs.update(usage_attributes(get(response, "usage"), "prompt_tokens", "completion_tokens"))
+    return attrs
+
+
+def common_response_attributes(obj: Any) -> Attributes:
+    """The fields a completion and each of its chunks share."""
+    attrs: Attributes = {}
+    put(attrs, sc.RESPONSE_ID, as_str(get(obj, "id")))
+    put(attrs, sc.RESPONSE_MODEL, as_str(get(obj, "model")))
+    put(attrs, sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, as_str(get(obj, "system_fingerprint")))
+    put(attrs, sc.OPENAI_RESPONSE_SERVICE_TIER, as_str(enum_value(get(obj, "service_tier"))))
+    return attrs
+
+
+def finish_reasons(choices: Any) -> list[str]:
+    if not isinstance(choices, (list, tuple)):
+        return []
+    ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
+    return [str(enum_value(get(c, "finish_reason")) or "") for c in ordered]
+
+
+# --- content (opt-in) ---------------------------------------------------------------------------
+
+
+def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[str, Any]]:
+    """``messages`` as GenAI input messages, in the order sent; system/developer messages included."""
+    messages = body.get("messages")
+    if not isinstance(messages, (list, tuple)):
+        return []
+    return [_input_message(m, capture_media) for m in messages]
+
+
+def _input_message(message: Any, capture_media: bool) -> dict[str, Any]:
+    role = get(message, "role")
+    if role in ("tool", "function"):
+        call_id = get(message, "tool_call_id") if role == "tool" else get(message, "name")
+        msg_parts = [parts.tool_call_response(call_id, get(message, "content"))]
+    else:
+        msg_parts = parts.content_parts(get(message, "content"), capture_media)
+        msg_parts.extend(_tool_call_parts(message))
+        refusal = get(message, "refusal")
+        if refusal:
+            msg_parts.append(parts.generic("refusal", {"content": refusal}))
+    out: dict[str, Any] = {"role": role, "parts": msg_parts}
+    name = get(message, "name")
+    if name and role != "function":
+        out["name"] = name
+    return out
+
+
+def _tool_call_parts(message: Any) -> list[parts.Part]:
+    found = []
+    calls = get(message, "tool_calls")
+    if isinstance(calls, (list, tuple)):
+        for call in calls:
+            function = get(call, "function") or get(call, "custom")
+            arguments = get(function, "arguments")
+            found.append(parts.tool_call(get(call, "id"), get(function, "name"),
+                                         arguments if arguments is not None else get(function, "input")))
+    legacy = get(message, "function_call")
+    if legacy is not None:
+        found.append(parts.tool_call(None, get(legacy, "name"), get(legacy, "arguments")))
+    return found
+
+
+def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
+    """One assistant message per choice, in index order."""
+    choices = get(response, "choices")
+    if not isinstance(choices, (list, tuple)):
+        return []
+    ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
+    return [_output_message(c, capture_media) for c in ordered]
+
+
+def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
+    message = get(choice, "message")
+    msg_parts = parts.content_parts(get(message, "content"), capture_media)
+    msg_parts.extend(_tool_call_parts(message))
+    refusal = get(message, "refusal")
+    if refusal:
+        msg_parts.append(parts.generic("refusal", {"content": refusal}))
+    audio = get(message, "audio")
+    if audio is not None:
+        msg_parts.append(_audio_output(audio, capture_media))
+    return {
+        "role": get(message, "role") or "assistant",
+        "parts": msg_parts,
+        "finish_reason": str(enum_value(get(choice, "finish_reason")) or ""),
+    }
+
+
+def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
+    part = parts.blob("audio", get(audio, "data") or "", None, capture_media)
+    transcript = get(audio, "transcript")
+    if transcript:
+        part["transcript"] = transcript
+    return part
+
+
+def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``tools=`` as GenAI tool definitions."""
+    tools = body.get("tools")
+    if not isinstance(tools, (list, tuple)):
+        return []
+    return [_tool_definition(t) for t in tools]
+
+
+def _tool_definition(tool: Any) -> dict[str, Any]:
+    kind = get(tool, "type") or "function"
+    spec = get(tool, kind) or {}
+    out: dict[str, Any] = {"type": kind, "name": get(spec, "name")}
+    for key in ("description", "parameters", "strict", "format"):
+        value = get(spec, key)
+        if value is not None:
+            out[key] = value
+    return out
+
+
+# --- streaming ------------------------------------------------------------------------------------
+
+
+class ChatAccumulator:
+    """Folds ``ChatCompletionChunk``s into span attributes, reading a few fields per chunk.
+
+    Text and tool-call fragments are only kept when content capture is on; they are appended to lists
+    and joined once at the end, so no per-chunk object is built.
+    """
+
+    __slots__ = ("_capture", "_first", "_finish", "_text", "_tools", "_usage")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._first: Any = None
+        self._usage: Any = None
+        self._finish: dict[int, str] = {}
+        self._text: dict[int, list[str]] = {}
+        self._tools: dict[int, dict[int, list[Any]]] = {}
+
+    def add(self, chunk: Any) -> None:
+        if self._first is None:
+            self._first = chunk
+        usage = chunk.usage
+        if usage is not None:
+            self._usage = usage
+        for choice in chunk.choices:
+            reason = choice.finish_reason
+            if reason is not None:
+                self._finish[choice.index] = reason
+            if self._capture:
+                self._add_delta(choice.index, choice.delta)
+
+    def _add_delta(self, index: int, delta: Any) -> None:
+        if delta is None:
+            return
+        content = delta.content
+        if content:
+            self._text.setdefault(index, []).append(content)
+        calls = delta.tool_calls
+        if calls:
+            slots = self._tools.setdefault(index, {})
+            for call in calls:
+                self._add_tool_fragment(slots, call)
+
+    @staticmethod
+    def _add_tool_fragment(slots: dict[int, list[Any]], call: Any) -> None:
+        # [id, name, argument fragments]; later fragments often carry None for id and name.
+        slot = slots.setdefault(call.index if call.index is not None else len(slots), [None, None, []])
+        if call.id:
+            slot[0] = call.id
+        function = call.function
+        if function is not None:
+            if function.name:
+                slot[1] = function.name
+            if function.arguments:
+                slot[2].append(function.arguments)
+
+    def attributes(self) -> Attributes:
+        attrs = common_response_attributes(self._first) if self._first is not None else {}
+        if self._finish:
+            attrs[sc.RESPONSE_FINISH_REASONS] = [
+                str(enum_value(self._finish[i])) for i in sorted(self._finish)
+            ]
+        attrs.update(usage_attributes(self._usage, "prompt_tokens", "completion_tokens"))
+        return attrs
+
+    def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
+        indexes = sorted(set(self._finish) | set(self._text) | set(self._tools))
+        return [self._message(i) for i in indexes]
+
+    def _message(self, index: int) -> dict[str, Any]:
+        msg_parts: list[parts.Part] = []
+        if index in self._text:
+            msg_parts.append(parts.text("".join(self._text[index])))
+        for _, (call_id, name, fragments) in sorted(self._tools.get(index, {}).items()):
+            msg_parts.append(parts.tool_call(call_id, name, "".join(fragments)))
+        reason = self._finish.get(index)
+        return {"role": "assistant", "parts": msg_parts, "finish_reason": str(enum_value(reason) or "")}

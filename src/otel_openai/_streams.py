@@ -1,0 +1,124 @@
+"""Stream proxies: the user keeps an ``openai.Stream``/``AsyncStream``; the span ends exactly once."""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+from typing import Any, Optional
+
+import wrapt
+
+from otel_openai._invocation import Invocation
+
+_logger = logging.getLogger(__name__)
+
+
+class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+    """Shared state and ending. All proxy state lives in ``_self_*`` fields, so wrapt keeps it on the
+    proxy and nothing is ever written onto the SDK's stream object."""
+
+    def __init__(self, stream: Any, invocation: Invocation) -> None:
+        super().__init__(stream)
+        self._self_invocation: Optional[Invocation] = invocation
+        invocation.begin_stream()
+
+    def _self_end(self, exc: Optional[BaseException] = None) -> None:
+        invocation, self._self_invocation = self._self_invocation, None
+        if invocation is not None:
+            invocation.end_stream(exc)
+
+    def __del__(self) -> None:
+        # Abandoned half-read: the span still ends, when the proxy is collected.
+        if getattr(self, "_self_invocation", None) is not None:
+            self._self_end()
+
+
+class SyncStreamProxy(_StreamProxyBase):
+    """Proxy for ``openai.Stream``: ``isinstance(proxy, openai.Stream)`` holds."""
+
+    def __iter__(self) -> SyncStreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        try:
+            chunk = self.__wrapped__.__next__()
+        except StopIteration:
+            self._self_end()
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        invocation = self._self_invocation
+        if invocation is not None:
+            invocation.on_chunk(chunk)
+        return chunk
+
+    def __enter__(self) -> SyncStreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
+        try:
+            self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_end()
+
+    def close(self) -> None:
+        try:
+            self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+
+class AsyncStreamProxy(_StreamProxyBase):
+    """Proxy for ``openai.AsyncStream``: ``isinstance(proxy, openai.AsyncStream)`` holds."""
+
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        try:
+            chunk = await self.__wrapped__.__anext__()
+        except StopAsyncIteration:
+            self._self_end()
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        invocation = self._self_invocation
+        if invocation is not None:
+            invocation.on_chunk(chunk)
+        return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException],
+                        tb: Optional[TracebackType]) -> None:
+        try:
+            await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_end()
+
+    async def close(self) -> None:
+        try:
+            await self.__wrapped__.close()
+        finally:
+            self._self_end()
+
+    async def aclose(self) -> None:
+        # Older SDKs have no aclose(); delegate to close() so the HTTP response is always released.
+        target = getattr(self.__wrapped__, "aclose", None) or self.__wrapped__.close
+        try:
+            await target()
+        finally:
+            self._self_end()
+
+
+def end_helper_stream(helper: Any) -> None:
+    """End the span under an SDK ``.stream()`` helper that closed its HTTP response directly."""
+    raw = getattr(helper, "_raw_stream", None)
+    if isinstance(raw, _StreamProxyBase):
+        raw._self_end()

@@ -1,0 +1,315 @@
+"""Mechanics: the wrap table, install/uninstall, and the one traced-call body behind every OpenAI request.
+
+Every HTTP API of openai 1.x-3.x goes through ``SyncAPIClient.request`` / ``AsyncAPIClient.request``
+(retries happen inside, so it runs once per logical call), which makes it the one choke point we wrap.
+The other rows follow the result out: raw responses the user parses later, and ``.stream()`` helpers
+that close their HTTP response without closing the stream we handed them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import logging
+import weakref
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+
+import wrapt
+from opentelemetry import context, trace
+from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
+from opentelemetry.trace import SpanKind
+
+from otel_openai import _semconv as sc
+from otel_openai._invocation import Invocation, Telemetry
+from otel_openai._mapping import Api, route
+from otel_openai._streams import AsyncStreamProxy, SyncStreamProxy, end_helper_stream
+
+_logger = logging.getLogger(__name__)
+
+# The active telemetry; None when uninstrumented. Every wrapper checks it first, because the SDK caches
+# bound methods (``with_raw_response``) that can outlive ``uninstrument()``.
+_telemetry: Optional[Telemetry] = None
+_installed: list[tuple[Any, str]] = []
+_types: dict[str, Any] = {}
+
+
+@dataclasses.dataclass
+class _Pending:
+    """A raw response whose body the user has not parsed yet."""
+
+    invocation: Invocation
+    finalizer: Any
+    proxy: Any = None
+
+
+# Raw responses awaiting ``parse()``/``close()``; weak keys, so nothing is written onto the SDK's objects
+# and nothing outlives them.
+_pending: weakref.WeakKeyDictionary[Any, _Pending] = weakref.WeakKeyDictionary()
+
+
+# --- the traced call --------------------------------------------------------------------------------
+
+
+def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
+    """Start a span if this request is one we trace; None means pass straight through."""
+    t = _telemetry
+    if t is None or not is_instrumentation_enabled():
+        return None
+    try:
+        options = args[1] if len(args) > 1 else kwargs["options"]
+        api = route(options.method, options.url)
+        if api is None:
+            return None
+        body = options.json_data
+        if not isinstance(body, Mapping):
+            body = {}
+        if _already_traced(api, body):
+            return None
+        return Invocation(t, api, client, body)
+    except Exception:
+        _logger.debug("otel-openai: could not start a span", exc_info=True)
+        return None
+
+
+def _already_traced(api: Api, body: Mapping[str, Any]) -> bool:
+    """True when another instrumentation's span for this same model call is current."""
+    span = trace.get_current_span()
+    if getattr(span, "kind", None) is not SpanKind.CLIENT:
+        return False
+    attrs = getattr(span, "attributes", None) or {}
+    return attrs.get(sc.OPERATION_NAME) == api.operation and attrs.get(sc.REQUEST_MODEL) == body.get("model")
+
+
+def _on_result(invocation: Invocation, result: Any, stream: bool) -> Any:
+    """Hand the result back unchanged in type; streams come back as proxies of the same class."""
+    try:
+        if isinstance(result, _types["Stream"]):
+            return SyncStreamProxy(result, invocation)
+        if isinstance(result, _types["AsyncStream"]):
+            return AsyncStreamProxy(result, invocation)
+        if isinstance(result, _types["raw"]):
+            _on_raw_response(invocation, result, stream)
+            return result
+        invocation.end_response(result)
+    except Exception:
+        _logger.debug("otel-openai: could not record the response", exc_info=True)
+        invocation.end_unread()
+    return result
+
+
+def _on_raw_response(invocation: Invocation, response: Any, stream: bool) -> None:
+    """``with_raw_response``: a read body is parsed now (the SDK caches it, so the user gets the same
+    object); anything else waits for the user's ``parse()`` or ``close()``, or ends when collected."""
+    if not stream and isinstance(response, _types["LegacyAPIResponse"]):
+        invocation.end_response(response.parse())
+        return
+    finalizer = weakref.finalize(response, invocation.end_unread)
+    _pending[response] = _Pending(invocation, finalizer)
+
+
+def _sync_request(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                  kwargs: dict[str, Any]) -> Any:
+    invocation = _begin(instance, args, kwargs)
+    if invocation is None:
+        return wrapped(*args, **kwargs)
+    token = context.attach(trace.set_span_in_context(invocation.span))
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        invocation.end_error(exc)
+        raise
+    finally:
+        context.detach(token)
+    return _on_result(invocation, result, kwargs.get("stream", False))
+
+
+async def _async_request(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                         kwargs: dict[str, Any]) -> Any:
+    invocation = _begin(instance, args, kwargs)
+    if invocation is None:
+        return await wrapped(*args, **kwargs)
+    token = context.attach(trace.set_span_in_context(invocation.span))
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        invocation.end_error(exc)
+        raise
+    finally:
+        context.detach(token)
+    return _on_result(invocation, result, kwargs.get("stream", False))
+
+
+# --- raw responses parsed or closed later -----------------------------------------------------------
+
+
+def _on_parsed(response: Any, result: Any) -> Any:
+    pending = _pending.get(response)
+    if pending is None:
+        return result
+    try:
+        if pending.proxy is not None:
+            # The SDK caches parse(); give back the same proxy for the same stream.
+            return pending.proxy if pending.proxy.__wrapped__ is result else result
+        pending.finalizer.detach()
+        if isinstance(result, _types["Stream"]):
+            pending.proxy = SyncStreamProxy(result, pending.invocation)
+            return pending.proxy
+        if isinstance(result, _types["AsyncStream"]):
+            pending.proxy = AsyncStreamProxy(result, pending.invocation)
+            return pending.proxy
+        del _pending[response]
+        pending.invocation.end_response(result)
+    except Exception:
+        _logger.debug("otel-openai: could not record the parsed response", exc_info=True)
+    return result
+
+
+def _on_parse_error(response: Any, exc: BaseException) -> None:
+    pending = _pending.pop(response, None)
+    if pending is not None and pending.proxy is None:
+        pending.finalizer.detach()
+        pending.invocation.end_error(exc)
+
+
+def _on_closed(response: Any) -> None:
+    pending = _pending.pop(response, None)
+    if pending is None:
+        return
+    pending.finalizer.detach()
+    if pending.proxy is not None:
+        pending.proxy._self_end()
+    else:
+        pending.invocation.end_unread()
+
+
+def _sync_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+    if instance not in _pending:
+        return wrapped(*args, **kwargs)
+    try:
+        result = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _on_parse_error(instance, exc)
+        raise
+    return _on_parsed(instance, result)
+
+
+async def _async_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+    if instance not in _pending:
+        return await wrapped(*args, **kwargs)
+    try:
+        result = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        _on_parse_error(instance, exc)
+        raise
+    return _on_parsed(instance, result)
+
+
+def _sync_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                kwargs: dict[str, Any]) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        _on_closed(instance)
+
+
+async def _async_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        _on_closed(instance)
+
+
+def _sync_helper_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
+        end_helper_stream(instance)
+
+
+async def _async_helper_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                              kwargs: dict[str, Any]) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
+        end_helper_stream(instance)
+
+
+# --- the wrap table ---------------------------------------------------------------------------------
+
+# (module, "Class.method", wrapper, required). Required rows are the choke point: without them we do
+# nothing. Optional rows exist only in some SDK versions.
+WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
+    # openai >= 1.0: every HTTP call, sync and async.
+    ("openai._base_client", "SyncAPIClient.request", _sync_request, True),
+    ("openai._base_client", "AsyncAPIClient.request", _async_request, True),
+    # with_raw_response (LegacyAPIResponse, parse() is sync for both clients) and
+    # with_streaming_response (APIResponse / AsyncAPIResponse), openai >= 1.0.
+    ("openai._legacy_response", "LegacyAPIResponse.parse", _sync_parse, False),
+    ("openai._response", "APIResponse.parse", _sync_parse, False),
+    ("openai._response", "AsyncAPIResponse.parse", _async_parse, False),
+    ("openai._response", "APIResponse.close", _sync_close, False),
+    ("openai._response", "AsyncAPIResponse.close", _async_close, False),
+    # chat.completions.stream() helpers close the HTTP response, not the stream (openai >= 1.40).
+    ("openai.lib.streaming.chat._completions", "ChatCompletionStream.close", _sync_helper_close, False),
+    ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStream.close", _async_helper_close, False),
+)
+
+
+def _load_types() -> None:
+    from openai._legacy_response import LegacyAPIResponse
+    from openai._response import BaseAPIResponse
+    from openai._streaming import AsyncStream, Stream
+
+    _types.update(Stream=Stream, AsyncStream=AsyncStream, LegacyAPIResponse=LegacyAPIResponse,
+                  raw=(LegacyAPIResponse, BaseAPIResponse))
+
+
+def install(telemetry: Telemetry) -> bool:
+    """Wrap every row; returns False (and wraps nothing) when the SDK's choke point is missing."""
+    global _telemetry
+    try:
+        _load_types()
+        for module, name, _wrapper, required in WRAPS:
+            if required:
+                _resolve(module, name)
+    except Exception:
+        _logger.warning("otel-openai: this openai SDK has no request choke point we know; not instrumenting",
+                        exc_info=_logger.isEnabledFor(logging.DEBUG))
+        return False
+    for module, name, wrapper, _required in WRAPS:
+        _install_row(module, name, wrapper)
+    _telemetry = telemetry
+    return True
+
+
+def _resolve(module: str, name: str) -> tuple[Any, str]:
+    owner: Any = importlib.import_module(module)
+    *path, attr = name.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    getattr(owner, attr)
+    return owner, attr
+
+
+def _install_row(module: str, name: str, wrapper: Callable[..., Any]) -> None:
+    try:
+        owner, attr = _resolve(module, name)
+    except (ImportError, AttributeError):
+        _logger.debug("otel-openai: %s.%s not in this SDK version; skipped", module, name)
+        return
+    wrapt.wrap_function_wrapper(owner, attr, wrapper)
+    _installed.append((owner, attr))
+
+
+def uninstall() -> None:
+    """Restore the SDK exactly as it was; wrappers still held by the SDK's caches now pass through."""
+    global _telemetry
+    _telemetry = None
+    while _installed:
+        owner, attr = _installed.pop()
+        unwrap(owner, attr)

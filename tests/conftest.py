@@ -1,0 +1,123 @@
+"""Shared fixtures: in-memory OpenTelemetry pipelines and real ``openai`` clients over a mock transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable
+
+import openai
+import pytest
+from opentelemetry.sdk._logs import LoggerProvider
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from otel_openai import OpenAIInstrumentor
+
+try:  # opentelemetry-sdk moved the in-memory log exporter between releases
+    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+except ImportError:  # pragma: no cover
+    from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
+        InMemoryLogExporter as InMemoryLogRecordExporter,
+        SimpleLogRecordProcessor,
+    )
+
+# openai 3.x sends through httpx2; 1.x and 2.x through httpx. The two share their API.
+OPENAI_MAJOR = int(openai.__version__.split(".")[0])
+if OPENAI_MAJOR >= 3:
+    import httpx2 as http
+else:
+    import httpx as http  # type: ignore[no-redef]
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASE_URL = "http://openai.test:8080/v1"
+Handler = Callable[[Any], Any]
+
+
+def fixture_json(name: str) -> Any:
+    """A canned response body from tests/fixtures."""
+    return json.loads((FIXTURES / name).read_text())
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+    return http.Response(status, json=body, headers={"x-request-id": "req_123", **(headers or {})})
+
+
+def sse_response(events: list[Any], done: bool = True) -> Any:
+    """A Server-Sent Events body: one ``data:`` line per event (dicts are JSON-encoded)."""
+    lines = [f"data: {e if isinstance(e, str) else json.dumps(e)}\n\n" for e in events]
+    if done:
+        lines.append("data: [DONE]\n\n")
+    return http.Response(200, content="".join(lines).encode(), headers={"content-type": "text/event-stream"})
+
+
+def make_client(handler: Handler, *, async_client: bool = False, **kwargs: Any) -> Any:
+    """A real OpenAI client whose HTTP layer is a mock transport calling ``handler(request)``."""
+    kwargs.setdefault("api_key", "sk-test-secret")
+    kwargs.setdefault("base_url", BASE_URL)
+    kwargs.setdefault("max_retries", 0)
+    if async_client:
+        async def ahandler(request: Any) -> Any:
+            return handler(request)
+        return openai.AsyncOpenAI(http_client=http.AsyncClient(transport=http.MockTransport(ahandler)), **kwargs)
+    return openai.OpenAI(http_client=http.Client(transport=http.MockTransport(handler)), **kwargs)
+
+
+class Telemetry:
+    """In-memory trace, metric and log pipelines for one test."""
+
+    def __init__(self) -> None:
+        self.spans = InMemorySpanExporter()
+        self.tracer_provider = TracerProvider()
+        self.tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
+        self.metric_reader = InMemoryMetricReader()
+        self.meter_provider = MeterProvider(metric_readers=[self.metric_reader])
+        self.logs = InMemoryLogRecordExporter()
+        self.logger_provider = LoggerProvider()
+        self.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(self.logs))
+
+    def finished_spans(self) -> list[Any]:
+        return list(self.spans.get_finished_spans())
+
+    def only_span(self) -> Any:
+        spans = self.finished_spans()
+        assert len(spans) == 1, [s.name for s in spans]
+        return spans[0]
+
+    def metric_points(self, name: str) -> list[Any]:
+        """Histogram data points of one metric (empty when nothing was recorded)."""
+        data = self.metric_reader.get_metrics_data()
+        points: list[Any] = []
+        for rm in data.resource_metrics if data else []:
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == name:
+                        points.extend(metric.data.data_points)
+        return points
+
+    def log_records(self) -> list[Any]:
+        return [r.log_record for r in self.logs.get_finished_logs()]
+
+
+@pytest.fixture
+def telemetry() -> Telemetry:
+    return Telemetry()
+
+
+@pytest.fixture
+def instrument(telemetry: Telemetry) -> Iterator[Callable[..., Telemetry]]:
+    """Call ``instrument(**settings)`` to instrument with the test's pipelines; undone after the test."""
+    instrumentor = OpenAIInstrumentor()
+
+    def _instrument(**kwargs: Any) -> Telemetry:
+        instrumentor.instrument(tracer_provider=telemetry.tracer_provider,
+                                meter_provider=telemetry.meter_provider,
+                                logger_provider=telemetry.logger_provider, **kwargs)
+        return telemetry
+
+    yield _instrument
+    instrumentor.uninstrument()
