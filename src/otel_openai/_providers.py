@@ -44,13 +44,13 @@ def provider_name(client: Any, host: Optional[str], override: Optional[str]) -> 
     """The user's override, else Azure by client class, else a host we are sure of, else ``openai``."""
     if override:
         return override
-    if _is_azure(type(client)):
+    if _is_azure(client.__class__):
         return sc.PROVIDER_AZURE
     return _provider_for_host(host or "")
 
 
 @functools.lru_cache(maxsize=64)
-def _is_azure(cls: type) -> bool:
+def _is_azure(cls: Any) -> bool:
     return any(base.__name__ == "BaseAzureClient" for base in cls.__mro__)
 
 

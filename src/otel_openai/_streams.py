@@ -13,7 +13,7 @@ from otel_openai._invocation import Invocation
 _logger = logging.getLogger(__name__)
 
 
-class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[misc]
+class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg, misc, unused-ignore]
     """Shared state and ending. All proxy state lives in ``_self_*`` fields, so wrapt keeps it on the
     proxy and nothing is ever written onto the SDK's stream object."""
 
