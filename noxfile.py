@@ -18,21 +18,27 @@ OPENAI_VERSIONS = {
     "2.x": "openai>=2,<3",
     "3.x": "openai>=3,<4",
 }
+# openai 2.x and 3.x accept both HTTP libraries: run each major once more over the other one.
+OTHER_HTTP = {
+    "2.x-httpx2": ("openai[httpx2]>=2,<3", "httpx2"),
+    "3.x-httpx": ("openai>=3,<4", "httpx"),
+}
 
 
 @nox.session(python=False)
 def tests(session: nox.Session) -> None:
     """The whole suite: every openai major, then lint, type check and the end-to-end tests."""
-    for name in OPENAI_VERSIONS:
+    for name in [*OPENAI_VERSIONS, *OTHER_HTTP]:
         session.notify(f"unit-{name}")
     session.notify("lint")
     session.notify("typecheck")
     session.notify("e2e")
 
 
-def _unit(session: nox.Session, requirement: str) -> None:
-    session.install("-e", ".", requirement, *TEST_DEPS)
-    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs)
+def _unit(session: nox.Session, requirement: str, http: str = "") -> None:
+    session.install("-e", ".", requirement, *([http] if http else []), *TEST_DEPS)
+    env = {"OTEL_OPENAI_TEST_HTTP": http} if http else {}
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=env)
 
 
 def _register_unit_sessions() -> None:
@@ -42,6 +48,12 @@ def _register_unit_sessions() -> None:
 
         run.__doc__ = f"The test suite against {requirement}."
         nox.session(name=f"unit-{name}")(run)
+    for name, (requirement, http) in OTHER_HTTP.items():
+        def run_other(session: nox.Session, requirement: str = requirement, http: str = http) -> None:
+            _unit(session, requirement, http)
+
+        run_other.__doc__ = f"The test suite against {requirement}, over {http} clients."
+        nox.session(name=f"unit-{name}")(run_other)
 
 
 _register_unit_sessions()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
@@ -26,12 +28,11 @@ except ImportError:  # pragma: no cover
         SimpleLogRecordProcessor,
     )
 
-# openai 3.x sends through httpx2; 1.x and 2.x through httpx. The two share their API.
+# openai 3.x sends through httpx2 by default, 1.x and 2.x through httpx; 2.x and 3.x accept either client.
+# OTEL_OPENAI_TEST_HTTP=httpx|httpx2 runs the suite over the other one. The two share their API.
 OPENAI_MAJOR = int(openai.__version__.split(".")[0])
-if OPENAI_MAJOR >= 3:
-    import httpx2 as http
-else:
-    import httpx as http  # type: ignore[no-redef]
+HTTP_LIB = os.environ.get("OTEL_OPENAI_TEST_HTTP") or ("httpx2" if OPENAI_MAJOR >= 3 else "httpx")
+http = importlib.import_module(HTTP_LIB)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BASE_URL = "http://openai.test:8080/v1"
@@ -121,3 +122,64 @@ def instrument(telemetry: Telemetry) -> Iterator[Callable[..., Telemetry]]:
 
     yield _instrument
     instrumentor.uninstrument()
+
+
+# --- chat fixtures and lazily produced streams (additive helpers) ------------------------------------
+
+
+def fixture_text(name: str) -> str:
+    """A canned fixture as text (SSE bodies are stored verbatim)."""
+    return (FIXTURES / name).read_text()
+
+
+def sse_fixture(name: str) -> Any:
+    """A canned SSE body from tests/fixtures, served whole."""
+    return http.Response(200, content=fixture_text(name).encode(), headers={"content-type": "text/event-stream"})
+
+
+class LazyBody:
+    """An SSE body produced one event at a time, so a test controls what happens between chunks.
+
+    ``on_event(i)`` runs just before event ``i`` is handed to the SDK (e.g. to advance a fake clock);
+    ``fail_after`` raises a transport error after that many events. ``pulled`` counts events served.
+    """
+
+    def __init__(self, text: str, on_event: Callable[[int], None] | None = None,
+                 fail_after: int | None = None) -> None:
+        self.events = [e + "\n\n" for e in text.split("\n\n") if e.strip()]
+        self.on_event = on_event
+        self.fail_after = fail_after
+        self.pulled = 0
+
+    def _next(self) -> bytes:
+        if self.fail_after is not None and self.pulled >= self.fail_after:
+            raise http.ReadError("connection reset mid-stream")
+        if self.on_event is not None:
+            self.on_event(self.pulled)
+        event = self.events[self.pulled]
+        self.pulled += 1
+        return event.encode()
+
+    def sync_iter(self) -> Iterator[bytes]:
+        while self.pulled < len(self.events) or self.fail_after is not None:
+            yield self._next()
+
+    async def async_iter(self) -> Any:
+        while self.pulled < len(self.events) or self.fail_after is not None:
+            yield self._next()
+
+    def response(self, async_client: bool = False) -> Any:
+        content = self.async_iter() if async_client else self.sync_iter()
+        return http.Response(200, content=content, headers={"content-type": "text/event-stream"})
+
+
+def completions_parse(client: Any) -> Any:
+    """``chat.completions.parse`` (openai >= 1.92 and 2.x/3.x) or ``beta.chat.completions.parse`` (older)."""
+    parse = getattr(client.chat.completions, "parse", None)
+    return parse if parse is not None else client.beta.chat.completions.parse
+
+
+def completions_stream(client: Any) -> Any:
+    """``chat.completions.stream`` or, on older SDKs, ``beta.chat.completions.stream``."""
+    stream = getattr(client.chat.completions, "stream", None)
+    return stream if stream is not None else client.beta.chat.completions.stream
