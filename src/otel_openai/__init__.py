@@ -11,6 +11,7 @@ from opentelemetry.metrics import get_meter
 from opentelemetry.trace import get_tracer
 
 from otel_openai import _config, _wrap
+from otel_openai._agents import run_tool_call, trace_agent, trace_tool
 from otel_openai._config import ContentCapture
 from otel_openai._invocation import Telemetry
 from otel_openai._metrics import Metrics
@@ -18,7 +19,7 @@ from otel_openai._semconv import SCHEMA_URL
 from otel_openai.package import _instruments
 from otel_openai.version import __version__
 
-__all__ = ["ContentCapture", "OpenAIInstrumentor", "__version__"]
+__all__ = ["ContentCapture", "OpenAIInstrumentor", "__version__", "run_tool_call", "trace_agent", "trace_tool"]
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, Optional
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry._logs import Logger, LogRecord, SeverityNumber
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
@@ -45,6 +45,9 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
     if model is not None:
         attrs[sc.REQUEST_MODEL] = model
     attrs.update(server)
+    agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by trace_agent: one context lookup per call
+    if agent is not None:
+        attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]
     return attrs
 
 

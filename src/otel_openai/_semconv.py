@@ -113,3 +113,9 @@ METRIC_ATTRIBUTE_ALLOW_LIST: Final = frozenset(
         OPENAI_RESPONSE_SYSTEM_FINGERPRINT,
     }
 )
+
+# Tool and agent spans for user code (see _agents.py).
+TOOL_TYPE_FUNCTION: Final = "function"
+# Not an attribute: the OpenTelemetry context key under which trace_agent leaves the agent's name, so model
+# spans started inside the agent carry gen_ai.agent.name.
+CONTEXT_AGENT_NAME: Final = "otel_openai.agent_name"
