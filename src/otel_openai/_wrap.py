@@ -64,12 +64,22 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Option
         body = options.json_data
         if not isinstance(body, Mapping):
             body = {}
+        body = _with_extra_body(body, options)
         if _already_traced(api, body):
             return None
         return Invocation(t, api, client, body)
     except Exception:
         _logger.debug("otel-openai: could not start a span", exc_info=True)
         return None
+
+
+def _with_extra_body(body: Mapping[str, Any], options: Any) -> Mapping[str, Any]:
+    """The body as sent: the SDK merges ``extra_body`` over ``json_data`` (where SDKs too old to know a
+    parameter, such as ``max_completion_tokens`` on openai 1.40, make users put it)."""
+    extra = getattr(options, "extra_json", None)
+    if isinstance(extra, Mapping) and extra:
+        return {**body, **extra}
+    return body
 
 
 def _already_traced(api: Api, body: Mapping[str, Any]) -> bool:
