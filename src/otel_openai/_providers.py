@@ -18,6 +18,10 @@ _KNOWN_HOSTS = {
     "api.x.ai": "x_ai",
     "api.perplexity.ai": "perplexity",
     "generativelanguage.googleapis.com": "gcp.gemini",
+    "openrouter.ai": "openrouter",
+    "api.together.xyz": "together_ai",
+    "api.fireworks.ai": "fireworks_ai",
+    "api.cerebras.ai": "cerebras",
 }
 _KNOWN_SUFFIXES = ((".openai.azure.com", sc.PROVIDER_AZURE),)
 _DEFAULT_PORTS = {"https": 443, "http": 80}
@@ -47,6 +51,32 @@ def provider_name(client: Any, host: Optional[str], override: Optional[str]) -> 
     if _is_azure(client.__class__):
         return sc.PROVIDER_AZURE
     return _provider_for_host(host or "")
+
+
+def azure_attributes(client: Any) -> Attributes:
+    """For Azure clients: the API version, and the deployment as request model when the client is
+    bound to one (``azure_deployment=``, which puts ``/deployments/{name}`` in the base URL and makes
+    the body's ``model`` irrelevant). Empty for every other client."""
+    if not _is_azure(client.__class__):
+        return {}
+    attrs: Attributes = {}
+    version = getattr(client, "_api_version", None)
+    if isinstance(version, str) and version:
+        attrs[sc.AZURE_OPENAI_API_VERSION] = version
+    deployment = _deployment(str(client.base_url.path))
+    if deployment:
+        attrs[sc.REQUEST_MODEL] = deployment
+    return attrs
+
+
+@functools.lru_cache(maxsize=64)
+def _deployment(path: str) -> Optional[str]:
+    segments = [s for s in path.split("/") if s]
+    if "deployments" in segments:
+        index = segments.index("deployments") + 1
+        if index < len(segments):
+            return segments[index]
+    return None
 
 
 @functools.lru_cache(maxsize=64)

@@ -119,3 +119,13 @@ TOOL_TYPE_FUNCTION: Final = "function"
 # Not an attribute: the OpenTelemetry context key under which trace_agent leaves the agent's name, so model
 # spans started inside the agent carry gen_ai.agent.name.
 CONTEXT_AGENT_NAME: Final = "otel_openai.agent_name"
+
+# gen_ai.output.type values.
+OUTPUT_TYPE_TEXT: Final = "text"
+OUTPUT_TYPE_JSON: Final = "json"
+OUTPUT_TYPE_IMAGE: Final = "image"
+OUTPUT_TYPE_SPEECH: Final = "speech"
+
+# Azure OpenAI: the REST API version the client sends as ``api-version``. Semantic conventions define no
+# name for it (v1.41.1); this follows the ``azure.*`` namespace they use for Azure-specific attributes.
+AZURE_OPENAI_API_VERSION: Final = "azure.openai.api_version"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional, Protocol
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping import chat
+from otel_openai._mapping import audio, chat, completions, embeddings, images, moderations, responses
 from otel_openai._mapping._common import Attributes
 
 Messages = list[dict[str, Any]]
@@ -31,6 +31,13 @@ def _no_tools(body: Mapping[str, Any]) -> Messages:
     return []
 
 
+def json_body(options: Any) -> Mapping[str, Any]:
+    """The request's JSON body. Multipart endpoints (uploads) keep their form fields here too: the SDK
+    moves only the file objects into ``options.files``, which we never read."""
+    body = options.json_data
+    return body if isinstance(body, Mapping) else {}
+
+
 @dataclasses.dataclass(frozen=True)
 class Api:
     """How one OpenAI endpoint becomes a GenAI span. Every function is pure and may raise on odd input:
@@ -46,6 +53,9 @@ class Api:
     tool_definitions: Callable[[Mapping[str, Any]], Messages] = _no_tools
     # The body key naming the model; None for APIs whose model is not in the body.
     model_key: Optional[str] = "model"
+    # The mapping's view of the request (``FinalRequestOptions`` in, a body-like mapping out); GET
+    # endpoints and SDK-added defaults need more than ``json_data``.
+    request_body: Callable[[Any], Mapping[str, Any]] = json_body
 
 
 CHAT = Api(
@@ -58,12 +68,103 @@ CHAT = Api(
     tool_definitions=chat.tool_definitions,
 )
 
+EMBEDDINGS = Api(
+    operation=sc.OP_EMBEDDINGS,
+    request_attributes=embeddings.request_attributes,
+    response_attributes=embeddings.response_attributes,
+    request_body=embeddings.request_body,
+)
+
+RESPONSES = Api(
+    operation=sc.OP_CHAT,
+    request_attributes=responses.request_attributes,
+    response_attributes=responses.response_attributes,
+    accumulator=responses.ResponsesAccumulator,
+    input_messages=responses.input_messages,
+    system_instructions=responses.system_instructions,
+    output_messages=responses.output_messages,
+    tool_definitions=responses.tool_definitions,
+)
+
+# GET /responses/{id}: a stored (often background) response, or its resumed event stream.
+RESPONSES_RETRIEVE = dataclasses.replace(RESPONSES, request_body=responses.retrieve_body)
+
+COMPLETIONS = Api(
+    operation=sc.OP_TEXT_COMPLETION,
+    request_attributes=completions.request_attributes,
+    response_attributes=completions.response_attributes,
+    accumulator=completions.CompletionsAccumulator,
+    input_messages=completions.input_messages,
+    output_messages=completions.output_messages,
+)
+
+IMAGES = Api(
+    operation=sc.OP_GENERATE_CONTENT,
+    request_attributes=images.request_attributes,
+    response_attributes=images.response_attributes,
+    accumulator=images.ImagesAccumulator,
+    input_messages=images.input_messages,
+    output_messages=images.output_messages,
+)
+
+SPEECH = Api(
+    operation=sc.OP_GENERATE_CONTENT,
+    request_attributes=audio.speech_request_attributes,
+    response_attributes=audio.speech_response_attributes,
+    input_messages=audio.speech_input_messages,
+    system_instructions=audio.speech_instructions,
+)
+
+TRANSCRIPTION = Api(
+    operation=sc.OP_GENERATE_CONTENT,
+    request_attributes=audio.transcription_request_attributes,
+    response_attributes=audio.transcription_response_attributes,
+    accumulator=audio.TranscriptionAccumulator,
+    input_messages=audio.transcription_input_messages,
+    output_messages=audio.transcription_output_messages,
+)
+
+MODERATIONS = Api(
+    operation=sc.OP_GENERATE_CONTENT,
+    request_attributes=moderations.request_attributes,
+    response_attributes=moderations.response_attributes,
+    input_messages=moderations.input_messages,
+    output_messages=moderations.output_messages,
+)
+
 # (HTTP method, path) -> Api. Endpoints not listed here pass through untouched, at the cost of one lookup.
 ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/chat/completions"): CHAT,
+    ("post", "/embeddings"): EMBEDDINGS,
+    ("post", "/responses"): RESPONSES,
+    ("post", "/completions"): COMPLETIONS,
+    ("post", "/images/generations"): IMAGES,
+    ("post", "/images/edits"): IMAGES,
+    ("post", "/images/variations"): IMAGES,
+    ("post", "/audio/speech"): SPEECH,
+    ("post", "/audio/transcriptions"): TRANSCRIPTION,
+    ("post", "/audio/translations"): TRANSCRIPTION,
+    ("post", "/moderations"): MODERATIONS,
+}
+
+# Paths with one id segment: (method, "/prefix/", segments after the prefix) -> Api. Consulted only when
+# the exact lookup misses and the URL starts with a listed prefix, so untraced endpoints pay one dict
+# lookup and a few ``startswith`` calls.
+PATTERNS: dict[tuple[str, str], Api] = {
+    ("get", "/responses/"): RESPONSES_RETRIEVE,
 }
 
 
 def route(method: str, url: str) -> Optional[Api]:
     """The mapping for a request, or None for endpoints we do not trace."""
-    return ROUTES.get((method.lower(), url))
+    method = method.lower()
+    api = ROUTES.get((method, url))
+    if api is not None:
+        return api
+    for (pattern_method, prefix), pattern_api in PATTERNS.items():
+        # Exactly one non-empty segment after the prefix: /responses/{id}, not /responses/{id}/cancel.
+        if method == pattern_method and url.startswith(prefix):
+            rest = url[len(prefix):]
+            if rest and "/" not in rest and "?" not in rest:
+                return pattern_api
+    return None

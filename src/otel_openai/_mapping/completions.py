@@ -1,0 +1,93 @@
+"""Legacy Completions (``POST /completions``): request, response and chunk mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from otel_openai import _semconv as sc
+from otel_openai._mapping import _parts as parts
+from otel_openai._mapping import chat
+from otel_openai._mapping._common import Attributes, as_int, enum_value, get
+from otel_openai._mapping._usage import usage_attributes
+
+
+def request_attributes(body: Mapping[str, Any]) -> Attributes:
+    """The chat sampling parameters apply unchanged; there is no API type for the legacy endpoint."""
+    attrs = chat.request_attributes(body)
+    del attrs[sc.OPENAI_API_TYPE]
+    return attrs
+
+
+def response_attributes(response: Any) -> Attributes:
+    """Id, model, fingerprint, finish reasons and usage of a ``Completion``."""
+    return chat.response_attributes(response)
+
+
+def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[str, Any]]:
+    """``prompt`` as one user message; a list of prompts (or token arrays) keeps one part per prompt."""
+    prompt = body.get("prompt")
+    if prompt is None:
+        return []
+    if isinstance(prompt, (list, tuple)) and prompt and not isinstance(prompt[0], int):
+        msg_parts = [parts.text(p) for p in prompt]
+    else:
+        msg_parts = [parts.text(prompt)]
+    message: dict[str, Any] = {"role": "user", "parts": msg_parts}
+    suffix = body.get("suffix")
+    if isinstance(suffix, str):
+        message["parts"].append(parts.generic("suffix", {"content": suffix}))
+    return [message]
+
+
+def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
+    """One assistant message per choice, in index order."""
+    choices = get(response, "choices")
+    if not isinstance(choices, (list, tuple)):
+        return []
+    ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
+    return [_message(get(c, "text"), get(c, "finish_reason")) for c in ordered]
+
+
+def _message(text: Any, reason: Any) -> dict[str, Any]:
+    msg_parts = [parts.text(text)] if text is not None else []
+    return {"role": "assistant", "parts": msg_parts, "finish_reason": str(enum_value(reason) or "")}
+
+
+class CompletionsAccumulator:
+    """Folds streamed ``Completion`` chunks; text is only kept when content capture is on."""
+
+    __slots__ = ("_capture", "_finish", "_first", "_text", "_usage")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._first: Any = None
+        self._usage: Any = None
+        self._finish: dict[int, Any] = {}
+        self._text: dict[int, list[str]] = {}
+
+    def add(self, chunk: Any) -> None:
+        if self._first is None:
+            self._first = chunk
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self._usage = usage
+        for choice in getattr(chunk, "choices", None) or ():
+            index = choice.index or 0
+            if choice.finish_reason is not None:
+                self._finish[index] = choice.finish_reason
+            if self._capture and choice.text:
+                self._text.setdefault(index, []).append(choice.text)
+            elif self._capture:
+                self._text.setdefault(index, [])
+
+    def attributes(self) -> Attributes:
+        attrs = chat.common_response_attributes(self._first) if self._first is not None else {}
+        if self._finish:
+            attrs[sc.RESPONSE_FINISH_REASONS] = [str(enum_value(self._finish[i])) for i in sorted(self._finish)]
+        attrs.update(usage_attributes(self._usage, "prompt_tokens", "completion_tokens"))
+        return attrs
+
+    def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
+        indexes = sorted(set(self._finish) | set(self._text))
+        return [_message("".join(self._text.get(i, ())), self._finish.get(i)) for i in indexes]

@@ -1,0 +1,241 @@
+"""Responses API (``POST /responses``, ``GET /responses/{id}``): request, response and event mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Optional
+
+from otel_openai import _semconv as sc
+from otel_openai._mapping import _parts as parts
+from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, get, put
+from otel_openai._mapping._usage import usage_attributes
+
+_JSON_FORMATS = frozenset({"json_object", "json_schema"})
+# Items the model produced for the user's own tools; every other ``*_call`` ran on OpenAI's side.
+_CLIENT_CALLS = frozenset({"function_call", "custom_tool_call"})
+_CLIENT_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+# Events that carry the whole ``Response`` object so far.
+_RESPONSE_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
+_FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+
+
+# --- request --------------------------------------------------------------------------------------
+
+
+def retrieve_body(options: Any) -> Mapping[str, Any]:
+    """``GET /responses/{id}`` has no body; its only request parameter we report is ``stream``."""
+    params = getattr(options, "params", None)
+    if isinstance(params, Mapping) and params.get("stream") in (True, "true"):
+        return {"stream": True}
+    return {}
+
+
+def request_attributes(body: Mapping[str, Any]) -> Attributes:
+    """Request parameters the caller sent; nested ones (``reasoning.effort``, ``text.format``) included."""
+    attrs: Attributes = {sc.OPENAI_API_TYPE: sc.API_TYPE_RESPONSES}
+    put(attrs, sc.REQUEST_TEMPERATURE, as_float(body.get("temperature")))
+    put(attrs, sc.REQUEST_TOP_P, as_float(body.get("top_p")))
+    put(attrs, sc.REQUEST_MAX_TOKENS, as_int(body.get("max_output_tokens")))
+    if body.get("stream") is True:
+        attrs[sc.REQUEST_STREAM] = True
+    put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(get(body.get("reasoning"), "effort")))
+    put(attrs, sc.REQUEST_PREVIOUS_RESPONSE_ID, as_str(body.get("previous_response_id")))
+    put(attrs, sc.CONVERSATION_ID, _conversation_id(body.get("conversation")))
+    put(attrs, sc.OUTPUT_TYPE, _output_type(body))
+    tier = as_str(body.get("service_tier"))
+    if tier is not None and tier != "auto":
+        attrs[sc.OPENAI_REQUEST_SERVICE_TIER] = tier
+    return attrs
+
+
+def _conversation_id(conversation: Any) -> Optional[str]:
+    return as_str(conversation) or as_str(get(conversation, "id"))
+
+
+def _output_type(body: Mapping[str, Any]) -> Optional[str]:
+    kind = get(get(body.get("text"), "format"), "type")
+    if kind == "text":
+        return "text"
+    if kind in _JSON_FORMATS:
+        return "json"
+    return None
+
+
+# --- response -------------------------------------------------------------------------------------
+
+
+def response_attributes(response: Any) -> Attributes:
+    """Id, model, status as finish reason, service tier, conversation and usage of a ``Response``."""
+    attrs: Attributes = {}
+    put(attrs, sc.RESPONSE_ID, as_str(get(response, "id")))
+    put(attrs, sc.RESPONSE_MODEL, as_str(get(response, "model")))
+    put(attrs, sc.OPENAI_RESPONSE_SERVICE_TIER, as_str(enum_value(get(response, "service_tier"))))
+    put(attrs, sc.CONVERSATION_ID, _conversation_id(get(response, "conversation")))
+    reason = finish_reason(response)
+    if reason:
+        attrs[sc.RESPONSE_FINISH_REASONS] = [reason]
+    if get(response, "status") == "failed":
+        attrs[sc.ERROR_TYPE] = as_str(get(get(response, "error"), "code")) or "failed"
+    attrs.update(usage_attributes(get(response, "usage"), "input_tokens", "output_tokens"))
+    return attrs
+
+
+def finish_reason(response: Any) -> Optional[str]:
+    """The chat-style reason for a response's status: ``stop``, ``tool_calls``, the incomplete reason
+    (``max_output_tokens``, ``content_filter``), or the status itself (``failed``, ``cancelled``, ...)."""
+    status = as_str(enum_value(get(response, "status")))
+    if status == "completed":
+        output = get(response, "output") or ()
+        return "tool_calls" if any(get(i, "type") in _CLIENT_CALLS for i in output) else "stop"
+    if status == "incomplete":
+        return as_str(get(get(response, "incomplete_details"), "reason")) or status
+    return status
+
+
+# --- content (opt-in) -----------------------------------------------------------------------------
+
+
+def system_instructions(body: Mapping[str, Any], capture_media: bool) -> list[dict[str, Any]]:
+    """``instructions=`` as parts: a string, or (newer SDKs) a list of input items."""
+    instructions = body.get("instructions")
+    if isinstance(instructions, str):
+        return [parts.text(instructions)]
+    if isinstance(instructions, (list, tuple)):
+        found: list[dict[str, Any]] = []
+        for item in instructions:
+            found.extend(item_parts(item, capture_media))
+        return found
+    return []
+
+
+def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[str, Any]]:
+    """``input`` as GenAI messages: a string is one user message; each item becomes one message."""
+    items = body.get("input")
+    if isinstance(items, str):
+        return [{"role": "user", "parts": [parts.text(items)]}]
+    if not isinstance(items, (list, tuple)):
+        return []
+    return [{"role": item_role(item), "parts": item_parts(item, capture_media)} for item in items]
+
+
+def item_role(item: Any) -> str:
+    kind = get(item, "type")
+    if kind in _CLIENT_OUTPUTS:
+        return "tool"
+    return str(get(item, "role") or "assistant") if kind in (None, "message") else "assistant"
+
+
+def item_parts(item: Any, capture_media: bool) -> list[parts.Part]:
+    """One input or output item as parts: messages keep their content; calls become tool-call parts."""
+    kind = get(item, "type")
+    if kind in (None, "message"):
+        return parts.content_parts(get(item, "content"), capture_media)
+    if kind == "function_call":
+        return [parts.tool_call(get(item, "call_id"), get(item, "name"), get(item, "arguments"))]
+    if kind == "custom_tool_call":
+        return [parts.tool_call(get(item, "call_id"), get(item, "name"), get(item, "input"))]
+    if kind in _CLIENT_OUTPUTS:
+        return [parts.tool_call_response(get(item, "call_id"), get(item, "output"))]
+    if kind == "reasoning":
+        return [parts.reasoning(get(s, "text")) for s in get(item, "summary") or ()]
+    if isinstance(kind, str) and kind.endswith("_call"):
+        return [_server_tool_call(item, kind, capture_media)]
+    return [parts.generic(kind, _as_dict(item))]
+
+
+def _server_tool_call(item: Any, kind: str, capture_media: bool) -> parts.Part:
+    """A built-in tool OpenAI ran (web search, code interpreter, ...), with its details."""
+    details = {k: v for k, v in _as_dict(item).items() if k not in ("id", "status", "result")}
+    result = get(item, "result")
+    if kind == "image_generation_call" and isinstance(result, str):
+        # Generated images are base64: a size-only blob unless media capture is on.
+        details["result"] = parts.blob("image", result, None, capture_media)
+    return {"type": "server_tool_call", "id": get(item, "id"), "name": kind[: -len("_call")],
+            "server_tool_call": details}
+
+
+def _as_dict(item: Any) -> dict[str, Any]:
+    if isinstance(item, Mapping):
+        return dict(item)
+    dump = getattr(item, "model_dump", None)
+    return dump(exclude_none=True) if dump is not None else {}
+
+
+def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
+    """The output items as one assistant message, in order, with the response's finish reason."""
+    output = get(response, "output")
+    if not isinstance(output, (list, tuple)):
+        return []
+    msg_parts: list[parts.Part] = []
+    for item in output:
+        msg_parts.extend(item_parts(item, capture_media))
+    return [{"role": "assistant", "parts": msg_parts, "finish_reason": finish_reason(response) or ""}]
+
+
+def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``tools=``: function tools are flat in this API; built-in tools keep their own settings."""
+    tools = body.get("tools")
+    if not isinstance(tools, (list, tuple)):
+        return []
+    return [_tool_definition(t) for t in tools]
+
+
+def _tool_definition(tool: Any) -> dict[str, Any]:
+    spec = _as_dict(tool)
+    out: dict[str, Any] = {"type": spec.get("type") or "function"}
+    out.update({k: v for k, v in spec.items() if k != "type" and v is not None})
+    return out
+
+
+# --- streaming ------------------------------------------------------------------------------------
+
+
+class ResponsesAccumulator:
+    """Folds typed stream events. The last event carrying a ``Response`` (``response.completed`` and
+    friends) supplies everything; text deltas and finished items are kept, when capturing, only to
+    report a stream cut short. Nothing outlives the span: the invocation drops it when the span ends."""
+
+    __slots__ = ("_capture", "_error", "_final", "_items", "_latest", "_text")
+
+    def __init__(self, capture: bool) -> None:
+        self._capture = capture
+        self._latest: Any = None
+        self._final: Any = None
+        self._error: Optional[str] = None
+        self._items: dict[int, Any] = {}
+        self._text: dict[int, list[str]] = {}
+
+    def add(self, event: Any) -> None:
+        kind = getattr(event, "type", None)
+        if kind == "response.output_text.delta":
+            if self._capture:
+                self._text.setdefault(event.output_index, []).append(event.delta)
+        elif kind in _FINAL_EVENTS:
+            self._final = self._latest = event.response
+        elif kind in _RESPONSE_EVENTS:
+            self._latest = event.response
+        elif kind == "response.output_item.done":
+            if self._capture:
+                self._items[event.output_index] = event.item
+        elif kind == "error":
+            self._error = as_str(getattr(event, "code", None)) or "error"
+
+    def attributes(self) -> Attributes:
+        attrs = response_attributes(self._latest) if self._latest is not None else {}
+        if self._final is None:
+            # A stream that never finished has no finish reason worth reporting.
+            attrs.pop(sc.RESPONSE_FINISH_REASONS, None)
+        if self._error is not None:
+            attrs[sc.ERROR_TYPE] = self._error
+        return attrs
+
+    def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
+        if self._final is not None:
+            return output_messages(self._final, capture_media)
+        msg_parts: list[parts.Part] = []
+        for index in sorted(set(self._items) | set(self._text)):
+            if index in self._items:
+                msg_parts.extend(item_parts(self._items[index], capture_media))
+            else:
+                msg_parts.append(parts.text("".join(self._text[index])))
+        return [{"role": "assistant", "parts": msg_parts, "finish_reason": ""}] if msg_parts else []
