@@ -17,7 +17,7 @@ from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
 from otel_openai._metrics import Metrics, metric_attributes
-from otel_openai._providers import provider_name, server_attributes
+from otel_openai._providers import azure_attributes, provider_name, server_attributes
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
     if model is not None:
         attrs[sc.REQUEST_MODEL] = model
     attrs.update(server)
+    attrs.update(azure_attributes(client))
     agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by trace_agent: one context lookup per call
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]

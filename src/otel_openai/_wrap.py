@@ -61,10 +61,7 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Option
         api = route(options.method, options.url)
         if api is None:
             return None
-        body = options.json_data
-        if not isinstance(body, Mapping):
-            body = {}
-        body = _with_extra_body(body, options)
+        body = _with_extra_body(api.request_body(options), options)
         if _already_traced(api, body):
             return None
         return Invocation(t, api, client, body)
@@ -267,6 +264,9 @@ WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
     # chat.completions.stream() helpers close the HTTP response, not the stream (openai >= 1.40).
     ("openai.lib.streaming.chat._completions", "ChatCompletionStream.close", _sync_helper_close, False),
     ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStream.close", _async_helper_close, False),
+    # responses.stream() helpers close the HTTP response, not the stream (openai >= 1.66; absent in 1.40).
+    ("openai.lib.streaming.responses._responses", "ResponseStream.close", _sync_helper_close, False),
+    ("openai.lib.streaming.responses._responses", "AsyncResponseStream.close", _async_helper_close, False),
 )
 
 
