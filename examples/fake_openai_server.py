@@ -1,0 +1,483 @@
+"""A loopback OpenAI-compatible HTTP server for demos and tests: standard library only, no API key, no network.
+
+Stable API (the demo, the agent tests and the end-to-end tests rely on it)::
+
+    from fake_openai_server import FakeOpenAIServer
+
+    with FakeOpenAIServer() as server:          # port 0: a free port; binds 127.0.0.1 only
+        client = openai.OpenAI(base_url=server.base_url, api_key="unused")
+        ...
+        server.requests                        # [{"method", "path", "body"}, ...] in arrival order
+
+    server = FakeOpenAIServer(port=8123, latency=0.05).start()   # or start()/stop() by hand
+    server.stop()
+
+Command line: ``python examples/fake_openai_server.py --port 8123 [--latency 0.05]``.
+
+Endpoints under ``/v1`` (all with realistic ids and ``usage``):
+
+- ``POST /chat/completions``: plain and ``stream=True`` (Server-Sent Events; a final usage chunk when
+  ``stream_options.include_usage``), ``n`` choices. When ``tools`` declare ``get_weather`` and the last
+  message is the user's, the answer is a tool call ``get_weather({"city": ...})`` for the first known city
+  in the question (Tokyo, Paris, London, New York, Berlin, Sydney; Tokyo when none is named); when the last
+  message is a tool result, the answer uses it ("The weather in Tokyo is sunny."); otherwise the answer
+  echoes the last user message.
+- ``POST /responses``: the same conversation logic for the Responses API (``function_call`` output items,
+  ``function_call_output`` inputs), plain and streamed as typed events.
+- ``POST /embeddings``: deterministic vectors (``dimensions`` or 1536), ``float`` or ``base64``.
+- ``POST /completions``: legacy completions, plain and streamed.
+- ``GET /models``: one model list.
+
+A model named ``error-<status>`` (``error-429``, ``error-500``, ...) answers with that status and an
+OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import itertools
+import json
+import re
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Optional
+
+__all__ = ["CITIES", "FakeOpenAIServer"]
+
+CITIES = ("Tokyo", "Paris", "London", "New York", "Berlin", "Sydney")
+_ERROR_MODEL = re.compile(r"^error-(\d{3})$")
+_ERRORS = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    404: ("invalid_request_error", "model_not_found"),
+    429: ("requests", "rate_limit_exceeded"),
+}
+_counter = itertools.count(1)
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}{next(_counter):06d}{hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:18]}"
+
+
+def _tokens(text: str) -> int:
+    """Roughly what a BPE tokenizer gives for English: one token per four characters, at least one."""
+    return max(1, (len(text) + 3) // 4)
+
+
+def _text_of(content: Any) -> str:
+    """The text of a message's content: a string, or a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+def _find_city(text: str) -> str:
+    lowered = text.lower()
+    return next((city for city in CITIES if city.lower() in lowered), CITIES[0])
+
+
+def _has_weather_tool(tools: Any) -> bool:
+    for tool in tools or []:
+        function = tool.get("function", tool) if isinstance(tool, dict) else {}
+        if function.get("name") == "get_weather":
+            return True
+    return False
+
+
+# --- the conversation logic, shared by chat completions and responses --------------------------------
+
+
+def _reply(turns: list[tuple[str, str]], weather_tool: bool) -> tuple[str, Any]:
+    """Decide the answer from ``(role, text)`` turns: ("tool_call", city) or ("text", answer)."""
+    if not turns:
+        return "text", "Hello! How can I help you today?"
+    role, text = turns[-1]
+    if role == "tool":
+        city = next((t for r, t in reversed(turns) if r == "tool_call_city"), None)
+        where = f"in {city} " if city else ""
+        return "text", f"The weather {where}is {text.strip()}."
+    if role == "user" and weather_tool:
+        return "tool_call", _find_city(text)
+    user = next((t for r, t in reversed(turns) if r == "user"), "")
+    return "text", f"You said: {user}" if user else "Hello! How can I help you today?"
+
+
+def _chat_turns(messages: Any) -> list[tuple[str, str]]:
+    turns: list[tuple[str, str]] = []
+    for message in messages or []:
+        role, text = message.get("role", "user"), _text_of(message.get("content"))
+        for call in message.get("tool_calls") or []:
+            turns.append(("tool_call_city", _city_argument(call.get("function", {}).get("arguments"))))
+        if text or role != "assistant":
+            turns.append((role, text))
+    return turns
+
+
+def _city_argument(arguments: Any) -> str:
+    try:
+        return str(json.loads(arguments or "{}").get("city", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def _responses_turns(body: dict[str, Any]) -> list[tuple[str, str]]:
+    items = body.get("input")
+    if isinstance(items, str):
+        return [("user", items)]
+    turns: list[tuple[str, str]] = []
+    for item in items or []:
+        kind = item.get("type", "message")
+        if kind == "function_call":
+            turns.append(("tool_call_city", _city_argument(item.get("arguments"))))
+        elif kind == "function_call_output":
+            turns.append(("tool", str(item.get("output", ""))))
+        elif kind == "message":
+            turns.append((item.get("role", "user"), _text_of(item.get("content"))))
+    return turns
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    return 7 + _tokens(json.dumps(body.get("messages") or body.get("input") or body.get("prompt") or "")) + (
+        _tokens(json.dumps(body["tools"])) if body.get("tools") else 0)
+
+
+# --- chat completions --------------------------------------------------------------------------------
+
+
+def _chat_message(kind: str, value: Any) -> tuple[dict[str, Any], str, int]:
+    if kind == "tool_call":
+        arguments = json.dumps({"city": value})
+        call = {"id": _id("call_"), "type": "function", "function": {"name": "get_weather", "arguments": arguments}}
+        return {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}, "tool_calls", 17
+    return {"role": "assistant", "content": value, "refusal": None}, "stop", _tokens(value)
+
+
+def _chat_envelope(body: dict[str, Any], object_name: str) -> dict[str, Any]:
+    return {"id": _id("chatcmpl-"), "object": object_name, "created": int(time.time()),
+            "model": _response_model(body), "system_fingerprint": "fp_fake0001", "service_tier": "default"}
+
+
+def _response_model(body: dict[str, Any]) -> str:
+    model = str(body.get("model") or "gpt-4o-mini")
+    return "gpt-4o-mini-2024-07-18" if model == "gpt-4o-mini" else model
+
+
+def _usage(prompt: int, completion: int) -> dict[str, Any]:
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0,
+                                          "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0}}
+
+
+def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
+    kind, value = _reply(_chat_turns(body.get("messages")), _has_weather_tool(body.get("tools")))
+    message, finish, completion = _chat_message(kind, value)
+    n = int(body.get("n") or 1)
+    choices = [{"index": i, "message": message, "logprobs": None, "finish_reason": finish} for i in range(n)]
+    return {**_chat_envelope(body, "chat.completion"), "choices": choices,
+            "usage": _usage(_prompt_tokens(body), completion * n)}
+
+
+def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    kind, value = _reply(_chat_turns(body.get("messages")), _has_weather_tool(body.get("tools")))
+    message, finish, completion = _chat_message(kind, value)
+    envelope = _chat_envelope(body, "chat.completion.chunk")
+    n = int(body.get("n") or 1)
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+
+    def chunk(index: int, delta: dict[str, Any], finish_reason: Optional[str] = None) -> dict[str, Any]:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+        return {**envelope, "choices": [choice], **({"usage": None} if include_usage else {})}
+
+    chunks = []
+    for i in range(n):
+        chunks.append(chunk(i, {"role": "assistant", "content": "" if kind == "text" else None,
+                                "refusal": None}))
+        if kind == "tool_call":
+            call = message["tool_calls"][0]
+            args = call["function"]["arguments"]
+            chunks.append(chunk(i, {"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
+                                                    "function": {"name": "get_weather", "arguments": ""}}]}))
+            for piece in (args[: len(args) // 2], args[len(args) // 2:]):
+                chunks.append(chunk(i, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+        else:
+            for piece in re.findall(r"\S+\s*", value):
+                chunks.append(chunk(i, {"content": piece}))
+        chunks.append(chunk(i, {}, finish))
+    if include_usage:
+        chunks.append({**envelope, "choices": [], "usage": _usage(_prompt_tokens(body), completion * n)})
+    return chunks
+
+
+# --- responses ---------------------------------------------------------------------------------------
+
+
+def _responses_output(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+    kind, value = _reply(_responses_turns(body), _has_weather_tool(body.get("tools")))
+    if kind == "tool_call":
+        item = {"type": "function_call", "id": _id("fc_"), "call_id": _id("call_"), "name": "get_weather",
+                "arguments": json.dumps({"city": value}), "status": "completed"}
+        return [item], 17
+    text = {"type": "output_text", "text": value, "annotations": [], "logprobs": []}
+    item = {"type": "message", "id": _id("msg_"), "role": "assistant", "status": "completed", "content": [text]}
+    return [item], _tokens(value)
+
+
+def response(body: dict[str, Any], status: str = "completed") -> dict[str, Any]:
+    output, completion = _responses_output(body)
+    prompt = _prompt_tokens(body)
+    return {
+        "id": _id("resp_"), "object": "response", "created_at": int(time.time()), "status": status,
+        "model": _response_model(body), "output": output, "parallel_tool_calls": True,
+        "tool_choice": body.get("tool_choice", "auto"), "tools": body.get("tools", []),
+        "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
+        "instructions": body.get("instructions"), "previous_response_id": body.get("previous_response_id"),
+        "error": None, "incomplete_details": None, "metadata": {}, "service_tier": "default",
+        "text": {"format": {"type": "text"}}, "truncation": "disabled",
+        "usage": {"input_tokens": prompt, "output_tokens": completion, "total_tokens": prompt + completion,
+                  "input_tokens_details": {"cached_tokens": 0},
+                  "output_tokens_details": {"reasoning_tokens": 0}},
+    }
+
+
+def response_events(body: dict[str, Any]) -> list[dict[str, Any]]:
+    final = response(body)
+    pending = {**final, "status": "in_progress", "output": [], "usage": None}
+    events: list[dict[str, Any]] = [{"type": "response.created", "response": pending},
+                                    {"type": "response.in_progress", "response": pending}]
+    for index, item in enumerate(final["output"]):
+        events.extend(_item_events(index, item))
+    events.append({"type": "response.completed", "response": final})
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
+
+
+def _item_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
+    where = {"output_index": index, "item_id": item["id"]}
+    if item["type"] == "function_call":
+        return [{"type": "response.output_item.added", "output_index": index,
+                 "item": {**item, "arguments": "", "status": "in_progress"}},
+                {"type": "response.function_call_arguments.delta", **where, "delta": item["arguments"]},
+                {"type": "response.function_call_arguments.done", **where, "arguments": item["arguments"]},
+                {"type": "response.output_item.done", "output_index": index, "item": item}]
+    text = item["content"][0]["text"]
+    part = {"type": "output_text", "text": "", "annotations": [], "logprobs": []}
+    events = [{"type": "response.output_item.added", "output_index": index,
+               "item": {**item, "status": "in_progress", "content": []}},
+              {"type": "response.content_part.added", **where, "content_index": 0, "part": part}]
+    for piece in re.findall(r"\S+\s*", text):
+        events.append({"type": "response.output_text.delta", **where, "content_index": 0, "delta": piece,
+                       "logprobs": []})
+    events += [{"type": "response.output_text.done", **where, "content_index": 0, "text": text, "logprobs": []},
+               {"type": "response.content_part.done", **where, "content_index": 0,
+                "part": item["content"][0]},
+               {"type": "response.output_item.done", "output_index": index, "item": item}]
+    return events
+
+
+# --- embeddings and legacy completions ---------------------------------------------------------------
+
+
+def _vector(text: str, dimensions: int) -> list[float]:
+    seed = hashlib.sha256(text.encode()).digest()
+    raw = [seed[i % len(seed)] ^ (i * 37 % 251) for i in range(dimensions)]
+    norm = sum(v * v for v in raw) ** 0.5 or 1.0
+    return [round(v / norm, 6) for v in raw]
+
+
+def embeddings(body: dict[str, Any]) -> dict[str, Any]:
+    inputs = body.get("input")
+    texts = [inputs] if isinstance(inputs, str) else [str(i) for i in inputs or []]
+    dimensions = int(body.get("dimensions") or 1536)
+    data = []
+    for index, text in enumerate(texts):
+        vector = _vector(text, dimensions)
+        if body.get("encoding_format") == "base64":
+            encoded: Any = base64.b64encode(struct.pack(f"<{dimensions}f", *vector)).decode()
+        else:
+            encoded = vector
+        data.append({"object": "embedding", "index": index, "embedding": encoded})
+    prompt = sum(_tokens(t) for t in texts)
+    return {"object": "list", "data": data, "model": str(body.get("model") or "text-embedding-3-small"),
+            "usage": {"prompt_tokens": prompt, "total_tokens": prompt}}
+
+
+def completion(body: dict[str, Any]) -> dict[str, Any]:
+    prompt = body.get("prompt")
+    text = " and that is all." if isinstance(prompt, str) and prompt else " Hello."
+    return {"id": _id("cmpl-"), "object": "text_completion", "created": int(time.time()),
+            "model": str(body.get("model") or "gpt-3.5-turbo-instruct"), "system_fingerprint": "fp_fake0001",
+            "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": _tokens(str(prompt or "")), "completion_tokens": _tokens(text),
+                      "total_tokens": _tokens(str(prompt or "")) + _tokens(text)}}
+
+
+def completion_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    full = completion(body)
+    envelope = {k: v for k, v in full.items() if k not in ("choices", "usage")}
+    pieces = re.findall(r"\s*\S+", full["choices"][0]["text"])
+    chunks = [{**envelope, "choices": [{"index": 0, "text": p, "logprobs": None, "finish_reason": None}]}
+              for p in pieces]
+    chunks.append({**envelope, "choices": [{"index": 0, "text": "", "logprobs": None, "finish_reason": "stop"}]})
+    if (body.get("stream_options") or {}).get("include_usage"):
+        chunks.append({**envelope, "choices": [], "usage": full["usage"]})
+    return chunks
+
+
+def error_body(status: int, model: str) -> dict[str, Any]:
+    kind, code = _ERRORS.get(status, ("server_error", None))
+    message = (f"Rate limit reached for {model}: please try again shortly." if status == 429
+               else f"The fake server answered {status} for model {model!r}, as asked.")
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+# --- HTTP ----------------------------------------------------------------------------------------------
+
+_ROUTES = {
+    "/v1/chat/completions": (chat_completion, chat_chunks),
+    "/v1/responses": (response, response_events),
+    "/v1/completions": (completion, completion_chunks),
+    "/v1/embeddings": (embeddings, None),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    # One request per connection: nothing lingers after a test stops the server.
+    protocol_version = "HTTP/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests and the demo own the terminal
+        return
+
+    def do_GET(self) -> None:
+        if self.path.rstrip("/") == "/v1/models":
+            self._json(200, {"object": "list", "data": [
+                {"id": "gpt-4o-mini", "object": "model", "created": 1721172741, "owned_by": "system"}]})
+        else:
+            self._json(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error",
+                                       "param": None, "code": "unknown_url"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+        except ValueError:
+            body = {}
+        path = self.path.split("?", 1)[0]
+        self.server.owner.requests.append({"method": "POST", "path": path, "body": body})
+        self._delay()
+        route = _ROUTES.get(path)
+        failure = _ERROR_MODEL.match(str(body.get("model", "")))
+        if route is None:
+            self.do_GET()
+        elif failure:
+            status = int(failure.group(1))
+            self._json(status, error_body(status, body["model"]), {"retry-after-ms": "10"})
+        elif body.get("stream") and route[1] is not None:
+            self._sse(route[1](body), typed=path == "/v1/responses")
+        else:
+            self._json(200, route[0](body))
+
+    def _delay(self) -> None:
+        if self.server.owner.latency:
+            time.sleep(self.server.owner.latency)
+
+    def _head(self, status: int, content_type: str, headers: Optional[dict[str, str]] = None) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("x-request-id", _id("req_"))
+        self.send_header("openai-processing-ms", "42")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+
+    def _json(self, status: int, payload: Any, headers: Optional[dict[str, str]] = None) -> None:
+        data = json.dumps(payload).encode()
+        self._head(status, "application/json", headers)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _sse(self, events: list[dict[str, Any]], typed: bool) -> None:
+        self._head(200, "text/event-stream; charset=utf-8")
+        self.send_header("cache-control", "no-cache")
+        self.end_headers()
+        for event in events:
+            self._delay()
+            prefix = f"event: {event['type']}\n" if typed else ""
+            self.wfile.write(f"{prefix}data: {json.dumps(event)}\n\n".encode())
+            self.wfile.flush()
+        if not typed:
+            self.wfile.write(b"data: [DONE]\n\n")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: FakeOpenAIServer
+
+
+class FakeOpenAIServer:
+    """The loopback server: ``with FakeOpenAIServer() as server: server.base_url``."""
+
+    def __init__(self, port: int = 0, latency: float = 0.0) -> None:
+        self.requested_port = port
+        self.latency = latency
+        self.requests: list[dict[str, Any]] = []
+        self._httpd: Optional[_Server] = None
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the server is not running")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """What to pass as ``base_url=`` (or ``OPENAI_BASE_URL``): ``http://127.0.0.1:<port>/v1``."""
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        self._httpd = _Server(("127.0.0.1", self.requested_port), _Handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="A loopback OpenAI-compatible server for demos and tests.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each response and event")
+    args = parser.parse_args()
+    server = FakeOpenAIServer(args.port, args.latency).start()
+    print(f"Fake OpenAI server on {server.base_url} (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
