@@ -1,0 +1,213 @@
+"""Captured content: where it goes in each capture mode, its shape, and the bounds that keep it valid JSON."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from typing import Any
+
+import pytest
+
+from otel_openai import _semconv as sc
+from otel_openai._content import bounded, to_json
+from tests.conftest import fixture_json, json_response, make_client
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
+WAV = base64.b64encode(b"RIFF" + b"\x00" * 60).decode()
+TOOLS = [{
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city.",
+        "parameters": {"type": "object", "properties": {"location": {"type": "string"}}, "required": ["location"]},
+    },
+}]
+CONVERSATION: list[dict[str, Any]] = [
+    {"role": "developer", "content": "You are a weather bot."},
+    {"role": "user", "name": "ada", "content": [
+        {"type": "text", "text": "What is in these pictures, and what is the weather?"},
+        {"type": "image_url", "image_url": {"url": "https://example.com/paris.jpg", "detail": "low"}},
+        {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+        {"type": "input_audio", "input_audio": {"data": WAV, "format": "wav"}},
+    ]},
+    {"role": "assistant", "content": None, "tool_calls": [{
+        "id": "call_secret_1", "type": "function",
+        "function": {"name": "get_weather", "arguments": "{\"location\": \"Secretville\"}"},
+    }]},
+    {"role": "tool", "tool_call_id": "call_secret_1", "content": "Sunny in Secretville"},
+]
+EXPECTED_INPUT = [
+    {"role": "developer", "parts": [{"type": "text", "content": "You are a weather bot."}]},
+    {"role": "user", "name": "ada", "parts": [
+        {"type": "text", "content": "What is in these pictures, and what is the weather?"},
+        {"type": "uri", "modality": "image", "uri": "https://example.com/paris.jpg"},
+        {"type": "blob", "modality": "image", "mime_type": "image/png", "content": None,
+         "size": len(PNG) * 3 // 4},
+        {"type": "blob", "modality": "audio", "mime_type": "audio/wav", "content": None,
+         "size": len(WAV) * 3 // 4},
+    ]},
+    {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_secret_1", "name": "get_weather",
+                                     "arguments": {"location": "Secretville"}}]},
+    {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_secret_1",
+                                "response": "Sunny in Secretville"}]},
+]
+EXPECTED_OUTPUT = [{"role": "assistant", "parts": [{
+    "type": "tool_call", "id": "call_baX7cP6fq4TLnOcvSMCsmU0S", "name": "get_weather",
+    "arguments": {"location": "Paris, France"}}], "finish_reason": "tool_calls"}]
+EXPECTED_TOOLS = [{"type": "function", "name": "get_weather", "description": "Current weather for a city.",
+                   "parameters": TOOLS[0]["function"]["parameters"]}]
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def async_client(request: Any) -> bool:
+    return bool(request.param)
+
+
+async def call(t: Any, async_client: bool, fixture: str = "chat/tool_calls.json", **kwargs: Any) -> Any:
+    client = make_client(lambda r: json_response(fixture_json(fixture)), async_client=async_client)
+    kwargs.setdefault("messages", CONVERSATION)
+    result = client.chat.completions.create(model="gpt-4o", tools=TOOLS, **kwargs)
+    if inspect.isawaitable(result):
+        await result
+    return t.only_span()
+
+
+def everything(t: Any) -> str:
+    """Every span, event and log record of the test as one string, to search for leaked content."""
+    out = [s.to_json() for s in t.finished_spans()]
+    out += [json.dumps({"attributes": dict(r.attributes or {}), "body": r.body}, default=str)
+            for r in t.log_records()]
+    return "\n".join(out)
+
+
+# --- modes ---------------------------------------------------------------------------------------------
+
+
+async def test_no_content_by_default(instrument: Any, async_client: bool) -> None:
+    """By default nothing of the conversation is recorded: no messages, no tool definitions, no tool-call
+    arguments or results, no log records."""
+    t = instrument()
+    span = await call(t, async_client)
+    assert not {sc.INPUT_MESSAGES, sc.OUTPUT_MESSAGES, sc.TOOL_DEFINITIONS, sc.SYSTEM_INSTRUCTIONS} & \
+        set(span.attributes)
+    assert t.log_records() == []
+    dump = everything(t)
+    for secret in ("Secretville", "Paris, France", "weather bot", "get_weather", "call_secret_1", PNG[:20]):
+        assert secret not in dump
+
+
+async def test_span_only(instrument: Any, async_client: bool) -> None:
+    """SPAN_ONLY puts compact JSON strings on the span and emits no log record."""
+    t = instrument(capture_content="SPAN_ONLY")
+    span = await call(t, async_client)
+    assert json.loads(span.attributes[sc.INPUT_MESSAGES]) == EXPECTED_INPUT
+    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == EXPECTED_OUTPUT
+    assert json.loads(span.attributes[sc.TOOL_DEFINITIONS]) == EXPECTED_TOOLS
+    assert sc.SYSTEM_INSTRUCTIONS not in span.attributes
+    assert ", " not in span.attributes[sc.TOOL_DEFINITIONS]  # compact separators
+    assert t.log_records() == []
+
+
+async def test_event_only(instrument: Any, async_client: bool) -> None:
+    """EVENT_ONLY keeps the span free of content and emits one details record with structured content,
+    the span's attributes, and the span's trace context."""
+    t = instrument(capture_content="EVENT_ONLY")
+    span = await call(t, async_client, temperature=0.1)
+    assert sc.INPUT_MESSAGES not in span.attributes
+    assert sc.OUTPUT_MESSAGES not in span.attributes
+    (record,) = t.log_records()
+    assert record.event_name == sc.EVENT_OPERATION_DETAILS
+    assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
+    assert record.trace_flags == span.context.trace_flags
+    assert record.body == {sc.INPUT_MESSAGES: EXPECTED_INPUT, sc.OUTPUT_MESSAGES: EXPECTED_OUTPUT,
+                           sc.TOOL_DEFINITIONS: EXPECTED_TOOLS}
+    attrs = dict(record.attributes)
+    for key in (sc.OPERATION_NAME, sc.PROVIDER_NAME, sc.REQUEST_MODEL, sc.SERVER_ADDRESS, sc.SERVER_PORT,
+                sc.REQUEST_TEMPERATURE, sc.RESPONSE_ID, sc.RESPONSE_FINISH_REASONS, sc.USAGE_INPUT_TOKENS):
+        assert attrs[key] == span.attributes[key], key
+
+
+async def test_span_and_event(instrument: Any, async_client: bool) -> None:
+    """SPAN_AND_EVENT records content in both places, with the same content."""
+    t = instrument(capture_content="SPAN_AND_EVENT")
+    span = await call(t, async_client)
+    (record,) = t.log_records()
+    assert json.loads(span.attributes[sc.INPUT_MESSAGES]) == record.body[sc.INPUT_MESSAGES]
+    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == record.body[sc.OUTPUT_MESSAGES]
+
+
+async def test_capture_media(instrument: Any, async_client: bool) -> None:
+    """With ``capture_media`` inline images and audio are kept as base64 blobs."""
+    t = instrument(capture_content="SPAN_ONLY", capture_media=True)
+    span = await call(t, async_client)
+    user_parts = json.loads(span.attributes[sc.INPUT_MESSAGES])[1]["parts"]
+    assert user_parts[2] == {"type": "blob", "modality": "image", "mime_type": "image/png", "content": PNG}
+    assert user_parts[3] == {"type": "blob", "modality": "audio", "mime_type": "audio/wav", "content": WAV}
+
+
+async def test_refusal_output(instrument: Any, async_client: bool) -> None:
+    """A refusal is kept as a part, not dropped."""
+    t = instrument(capture_content="SPAN_ONLY")
+    span = await call(t, async_client, fixture="chat/refusal.json")
+    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == [{
+        "role": "assistant", "finish_reason": "stop",
+        "parts": [{"type": "refusal", "content": "I'm sorry, I can't assist with that request."}]}]
+
+
+async def test_parallel_tool_calls_output(instrument: Any, async_client: bool) -> None:
+    """Parallel tool calls become one tool_call part each, in order."""
+    t = instrument(capture_content="SPAN_ONLY")
+    span = await call(t, async_client, fixture="chat/parallel_tool_calls.json")
+    parts = json.loads(span.attributes[sc.OUTPUT_MESSAGES])[0]["parts"]
+    assert [(p["id"], p["arguments"]) for p in parts] == [("call_Paris0001", {"location": "Paris"}),
+                                                          ("call_Berlin002", {"location": "Berlin"})]
+
+
+async def test_failure_details_event(instrument: Any, async_client: bool) -> None:
+    """On failure with EVENT_ONLY, the details record still carries the input and the error type."""
+    import openai
+
+    t = instrument(capture_content="EVENT_ONLY")
+    client = make_client(lambda r: json_response(fixture_json("chat/server_error.json"), status=500),
+                         async_client=async_client)
+    with pytest.raises(openai.InternalServerError):
+        result = client.chat.completions.create(model="gpt-4o", messages=CONVERSATION[:2])
+        if inspect.isawaitable(result):
+            await result
+    details = [r for r in t.log_records() if r.event_name == sc.EVENT_OPERATION_DETAILS]
+    assert len(details) == 1
+    assert details[0].body == {sc.INPUT_MESSAGES: EXPECTED_INPUT[:2]}
+    assert details[0].attributes[sc.ERROR_TYPE] == "openai.InternalServerError"
+
+
+async def test_truncation_keeps_json_valid(instrument: Any, async_client: bool) -> None:
+    """``max_content_length`` truncates each string, and the attribute stays valid JSON."""
+    t = instrument(capture_content="SPAN_ONLY", max_content_length=10)
+    span = await call(t, async_client, messages=[{"role": "user", "content": "x" * 500}])
+    (message,) = json.loads(span.attributes[sc.INPUT_MESSAGES])
+    assert message["parts"][0]["content"].startswith("x" * 10)
+    assert len(message["parts"][0]["content"]) < 30
+
+
+# --- pure helpers ------------------------------------------------------------------------------------
+
+
+def test_bounded() -> None:
+    """Strings are cut at the limit (marked), nested structures are walked, other values kept; 0 is no limit."""
+    value = {"a": "abcdef", "b": ["xyz", "uvwxyz", 7, None], "c": {"d": "short"}}
+    out = bounded(value, 5)
+    assert out["a"].startswith("abcde") and out["a"] != "abcdef"
+    assert out["b"][0] == "xyz" and out["b"][1].startswith("uvwxy") and out["b"][2:] == [7, None]
+    assert out["c"] == {"d": "short"}
+    assert value["a"] == "abcdef"  # the input is not modified
+    assert bounded(value, 0) is value
+
+
+def test_to_json_compact() -> None:
+    """Compact separators, unicode kept, unknown objects as their str."""
+    class Thing:
+        def __str__(self) -> str:
+            return "thing"
+
+    assert to_json({"a": [1, "é"], "b": Thing()}) == '{"a":[1,"é"],"b":"thing"}'
