@@ -416,3 +416,14 @@ async def test_stream_helper_exit_early(instrument: Any, async_client: bool) -> 
     span = ended_once(t)
     assert span.attributes[sc.RESPONSE_ID] == "chatcmpl-BStreamUsage2kLq0dPz"
     assert sc.RESPONSE_FINISH_REASONS not in span.attributes
+
+
+async def test_refusal_deltas(instrument: Any, async_client: bool) -> None:
+    """Streamed refusal fragments are kept as one refusal part, not dropped."""
+    t = instrument(capture_content="SPAN_ONLY")
+    stream = await create(make_client(serve("chat/stream_refusal.sse"), async_client=async_client),
+                          async_client, model="gpt-4o")
+    await drain(stream, async_client)
+    assert json.loads(ended_once(t).attributes[sc.OUTPUT_MESSAGES]) == [{
+        "role": "assistant", "finish_reason": "stop",
+        "parts": [{"type": "refusal", "content": "I'm sorry, I can't assist with that."}]}]

@@ -196,7 +196,7 @@ class ChatAccumulator:
     and joined once at the end, so no per-chunk object is built.
     """
 
-    __slots__ = ("_capture", "_first", "_finish", "_text", "_tools", "_usage")
+    __slots__ = ("_capture", "_finish", "_first", "_refusal", "_text", "_tools", "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
@@ -204,6 +204,7 @@ class ChatAccumulator:
         self._usage: Any = None
         self._finish: dict[int, str] = {}
         self._text: dict[int, list[str]] = {}
+        self._refusal: dict[int, list[str]] = {}
         self._tools: dict[int, dict[int, list[Any]]] = {}
 
     def add(self, chunk: Any) -> None:
@@ -225,6 +226,10 @@ class ChatAccumulator:
         content = delta.content
         if content:
             self._text.setdefault(index, []).append(content)
+        # Refusals stream as their own fragments; getattr because SDKs before 1.40 lack the field.
+        refusal = getattr(delta, "refusal", None)
+        if refusal:
+            self._refusal.setdefault(index, []).append(refusal)
         calls = delta.tool_calls
         if calls:
             slots = self._tools.setdefault(index, {})
@@ -254,7 +259,7 @@ class ChatAccumulator:
         return attrs
 
     def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
-        indexes = sorted(set(self._finish) | set(self._text) | set(self._tools))
+        indexes = sorted(set(self._finish) | set(self._text) | set(self._refusal) | set(self._tools))
         return [self._message(i) for i in indexes]
 
     def _message(self, index: int) -> dict[str, Any]:
@@ -263,5 +268,7 @@ class ChatAccumulator:
             msg_parts.append(parts.text("".join(self._text[index])))
         for _, (call_id, name, fragments) in sorted(self._tools.get(index, {}).items()):
             msg_parts.append(parts.tool_call(call_id, name, "".join(fragments)))
+        if index in self._refusal:
+            msg_parts.append(parts.generic("refusal", {"content": "".join(self._refusal[index])}))
         reason = self._finish.get(index)
         return {"role": "assistant", "parts": msg_parts, "finish_reason": str(enum_value(reason) or "")}
