@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import hashlib
 import itertools
 import json
@@ -444,7 +445,9 @@ class FakeOpenAIServer:
     def start(self) -> FakeOpenAIServer:
         self._httpd = _Server(("127.0.0.1", self.requested_port), _Handler)
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="fake-openai", daemon=True)
+        # A short poll interval keeps stop() quick; serve_forever only checks for shutdown between polls.
+        serve = functools.partial(self._httpd.serve_forever, poll_interval=0.05)
+        self._thread = threading.Thread(target=serve, name="fake-openai", daemon=True)
         self._thread.start()
         return self
 
