@@ -1,0 +1,188 @@
+"""The span lifecycle on its own: start attributes, ending exactly once, events, and guarded steps."""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from typing import Any
+
+import openai
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+from opentelemetry.trace import SpanKind, StatusCode
+
+from otel_openai import _semconv as sc
+from otel_openai._config import ContentCapture, Settings
+from otel_openai._invocation import Invocation, Telemetry, error_type, start_attributes
+from otel_openai._mapping import CHAT, Api
+from otel_openai._metrics import Metrics
+from tests.conftest import fixture_json, http
+
+
+def client(url: str = "https://api.openai.com/v1") -> Any:
+    return types.SimpleNamespace(base_url=http.URL(url))
+
+
+def make(telemetry: Any, settings: Settings | None = None, api: Api = CHAT,
+         body: dict[str, Any] | None = None) -> Invocation:
+    t = Telemetry(
+        tracer=telemetry.tracer_provider.get_tracer("test"),
+        metrics=Metrics(telemetry.meter_provider.get_meter("test")),
+        events=telemetry.logger_provider.get_logger("test"),
+        settings=settings or Settings(),
+    )
+    return Invocation(t, api, client(), body if body is not None else {"model": "gpt-4o-mini", "messages": []})
+
+
+def completion() -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate(fixture_json("chat/plain.json"))
+
+
+# --- error.type -------------------------------------------------------------------------------------
+
+
+class CustomError(Exception):
+    pass
+
+
+def test_error_type_names() -> None:
+    """SDK errors are ``openai.<Class>``, builtins their bare name, anything else module-qualified."""
+    request = http.Request("POST", "https://api.openai.com/v1/chat/completions")
+    assert error_type(openai.APIConnectionError(request=request)) == "openai.APIConnectionError"
+    assert error_type(openai.APITimeoutError(request=request)) == "openai.APITimeoutError"
+    assert error_type(ValueError("x")) == "ValueError"
+    assert error_type(CustomError()) == f"{__name__}.CustomError"
+    nameless = type("Nameless", (Exception,), {"__module__": ""})
+    assert error_type(nameless()) == "_OTHER"
+
+
+# --- start ----------------------------------------------------------------------------------------------
+
+
+def test_start_attributes_without_model() -> None:
+    """No model in the body: no request model attribute, and nothing invented."""
+    attrs = start_attributes(CHAT, client("http://localhost:11434/v1"), {}, Settings())
+    assert attrs == {sc.OPERATION_NAME: "chat", sc.PROVIDER_NAME: "openai", sc.SERVER_ADDRESS: "localhost",
+                     sc.SERVER_PORT: 11434}
+
+
+def test_span_name_without_model(telemetry: Any) -> None:
+    """The span is named after the operation alone when there is no model."""
+    make(telemetry, body={}).end_response(completion())
+    assert telemetry.only_span().name == "chat"
+    assert telemetry.only_span().kind is SpanKind.CLIENT
+
+
+def test_provider_name_override(telemetry: Any) -> None:
+    """``provider_name`` in the settings replaces the detected provider."""
+    make(telemetry, Settings(provider_name="vllm")).end_unread()
+    assert telemetry.only_span().attributes[sc.PROVIDER_NAME] == "vllm"
+
+
+# --- ending exactly once ---------------------------------------------------------------------------------
+
+
+def test_first_end_wins(telemetry: Any) -> None:
+    """Only the first ``end_*`` call counts; later ones record nothing more."""
+    invocation = make(telemetry)
+    invocation.end_response(completion())
+    invocation.end_error(RuntimeError("late"))
+    invocation.end_stream(RuntimeError("later"))
+    invocation.end_unread()
+    span = telemetry.only_span()
+    assert span.status.status_code is StatusCode.UNSET
+    assert sc.ERROR_TYPE not in span.attributes
+    assert len(telemetry.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
+    assert telemetry.log_records() == []
+
+
+def test_stream_without_chunks(telemetry: Any) -> None:
+    """A stream closed before any chunk ends with the start attributes only and no first-chunk time."""
+    invocation = make(telemetry)
+    invocation.begin_stream()
+    invocation.end_stream()
+    span = telemetry.only_span()
+    assert sc.RESPONSE_TIME_TO_FIRST_CHUNK not in span.attributes
+    assert telemetry.metric_points(sc.METRIC_TIME_TO_FIRST_CHUNK) == []
+    assert telemetry.metric_points(sc.METRIC_TOKEN_USAGE) == []
+
+
+def test_bad_chunk_is_swallowed(telemetry: Any) -> None:
+    """A chunk the accumulator cannot read is skipped; the span still ends normally."""
+    invocation = make(telemetry, Settings(capture=ContentCapture.SPAN_ONLY))
+    invocation.begin_stream()
+    invocation.on_chunk(object())
+    invocation.on_chunk(None)
+    invocation.end_stream()
+    assert telemetry.only_span().status.status_code is StatusCode.UNSET
+
+
+# --- events ----------------------------------------------------------------------------------------------
+
+
+def test_exception_record(telemetry: Any) -> None:
+    """A failure emits one WARN exception record in the span's trace, with type and message."""
+    invocation = make(telemetry)
+    invocation.end_error(CustomError("it broke"))
+    span = telemetry.only_span()
+    (record,) = telemetry.log_records()
+    assert record.event_name == sc.EVENT_OPERATION_EXCEPTION
+    assert record.severity_number.name == "WARN"
+    assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
+    assert record.attributes[sc.EXCEPTION_TYPE] == f"{__name__}.CustomError"
+    assert record.attributes[sc.EXCEPTION_MESSAGE] == "it broke"
+    assert span.status.description == "it broke"
+
+
+def test_details_record_trace_context(telemetry: Any) -> None:
+    """The details record carries the span's trace context and start attributes."""
+    invocation = make(telemetry, Settings(capture=ContentCapture.EVENT_ONLY),
+                      body={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    invocation.end_response(completion())
+    span = telemetry.only_span()
+    (record,) = telemetry.log_records()
+    assert record.event_name == sc.EVENT_OPERATION_DETAILS
+    assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
+    assert record.attributes[sc.REQUEST_MODEL] == "gpt-4o-mini"
+    assert record.body[sc.INPUT_MESSAGES] == [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+
+
+# --- guards and sampling -------------------------------------------------------------------------------
+
+
+def _raising(*args: Any) -> Any:
+    raise RuntimeError("mapping bug")
+
+
+@pytest.mark.parametrize("field", ["request_attributes", "response_attributes", "input_messages",
+                                   "output_messages", "tool_definitions"])
+def test_each_mapping_step_guarded(telemetry: Any, field: str) -> None:
+    """Any one mapping function raising costs only its own attributes; the span still ends once."""
+    api = dataclasses.replace(CHAT, **{field: _raising})
+    invocation = make(telemetry, Settings(capture=ContentCapture.SPAN_AND_EVENT), api=api)
+    invocation.end_response(completion())
+    span = telemetry.only_span()
+    assert span.attributes[sc.REQUEST_MODEL] == "gpt-4o-mini"
+    assert len(telemetry.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
+
+
+def test_sampled_out_skips_request_mapping(telemetry: Any) -> None:
+    """A sampled-out call computes no request attributes but still records its metrics."""
+    calls: list[Any] = []
+
+    def spy(body: Any) -> Any:
+        calls.append(body)
+        return {}
+
+    telemetry.tracer_provider = TracerProvider(sampler=ALWAYS_OFF)
+    telemetry.tracer_provider.add_span_processor(SimpleSpanProcessor(telemetry.spans))
+    invocation = make(telemetry, api=dataclasses.replace(CHAT, request_attributes=spy))
+    invocation.end_response(completion())
+    assert calls == []
+    assert telemetry.finished_spans() == []
+    assert len(telemetry.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
+    assert len(telemetry.metric_points(sc.METRIC_TOKEN_USAGE)) == 2
