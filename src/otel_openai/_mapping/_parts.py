@@ -65,7 +65,8 @@ def blob(modality: str, data: str, mime_type: Optional[str], capture_media: bool
         part["content"] = data
     else:
         part["content"] = None
-        part["size"] = len(data) * 3 // 4  # decoded size of the base64 payload, near enough
+        # Decoded size of the base64 payload: padding characters carry no bytes.
+        part["size"] = len(data) * 3 // 4 - data[-2:].count("=")
     return part
 
 
