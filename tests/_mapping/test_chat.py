@@ -1,0 +1,256 @@
+"""Chat mapping, pure: request kwargs and SDK objects in, attributes and message parts out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+
+from otel_openai import _semconv as sc
+from otel_openai._mapping import chat
+from tests.conftest import fixture_json, fixture_text
+
+
+def completion(name: str) -> Any:
+    """Built the way the SDK builds responses (no validation), so newer enum values load on old SDKs."""
+    from openai._models import construct_type
+
+    return construct_type(type_=ChatCompletion, value=fixture_json(name))
+
+
+def chunks(name: str) -> list[Any]:
+    """The chunks of a canned SSE fixture, as the SDK would yield them (without the final [DONE])."""
+    import json
+
+    out = []
+    for event in fixture_text(name).split("\n\n"):
+        data = event.strip().removeprefix("data: ")
+        if data and data != "[DONE]":
+            out.append(ChatCompletionChunk.model_validate(json.loads(data)))
+    return out
+
+
+# --- request ----------------------------------------------------------------------------------------------
+
+
+def test_request_attributes_minimal() -> None:
+    """A body with only model and messages maps to the API type alone."""
+    assert chat.request_attributes({"model": "gpt-4o", "messages": []}) == {sc.OPENAI_API_TYPE: "chat_completions"}
+
+
+def test_request_attributes_full() -> None:
+    """Every mapped parameter, with ints for counts and floats for sampling parameters."""
+    attrs = chat.request_attributes({
+        "model": "gpt-4o", "temperature": 1, "top_p": 0.9, "frequency_penalty": 0, "presence_penalty": 0.5,
+        "max_tokens": 10, "stop": ["a", "b"], "seed": 42, "n": 3, "stream": True,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {}}},
+        "reasoning_effort": "high", "service_tier": "priority",
+    })
+    assert attrs == {
+        sc.OPENAI_API_TYPE: "chat_completions", sc.REQUEST_TEMPERATURE: 1.0, sc.REQUEST_TOP_P: 0.9,
+        sc.REQUEST_FREQUENCY_PENALTY: 0.0, sc.REQUEST_PRESENCE_PENALTY: 0.5, sc.REQUEST_MAX_TOKENS: 10,
+        sc.REQUEST_STOP_SEQUENCES: ["a", "b"], sc.REQUEST_SEED: 42, sc.REQUEST_CHOICE_COUNT: 3,
+        sc.REQUEST_STREAM: True, sc.OUTPUT_TYPE: "json", sc.REQUEST_REASONING_LEVEL: "high",
+        sc.OPENAI_REQUEST_SERVICE_TIER: "priority",
+    }
+    assert isinstance(attrs[sc.REQUEST_TEMPERATURE], float)
+
+
+def test_max_completion_tokens_preferred() -> None:
+    """``max_completion_tokens`` wins over the deprecated ``max_tokens``."""
+    assert chat.request_attributes({"max_tokens": 5, "max_completion_tokens": 50})[sc.REQUEST_MAX_TOKENS] == 50
+    assert chat.request_attributes({"max_tokens": 5})[sc.REQUEST_MAX_TOKENS] == 5
+
+
+@pytest.mark.parametrize("body", [
+    {"temperature": None, "stop": None, "seed": None, "n": None, "max_tokens": None},
+    {"temperature": True, "seed": "7", "n": 1, "stream": False, "service_tier": "auto"},
+    {"stop": [], "reasoning_effort": "", "response_format": None},
+])
+def test_absent_or_default_values_are_not_invented(body: dict[str, Any]) -> None:
+    """Nulls, wrong types, n=1, stream=False and service_tier=auto leave no attribute behind."""
+    assert chat.request_attributes(body) == {sc.OPENAI_API_TYPE: "chat_completions"}
+
+
+def test_stop_string_becomes_list() -> None:
+    """A single stop string is a one-element list."""
+    assert chat.request_attributes({"stop": "\n"})[sc.REQUEST_STOP_SEQUENCES] == ["\n"]
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ({"response_format": {"type": "text"}}, "text"),
+    ({"response_format": {"type": "json_object"}}, "json"),
+    ({"response_format": {"type": "json_schema", "json_schema": {"name": "n"}}}, "json"),
+    ({"modalities": ["text", "audio"], "audio": {"voice": "alloy", "format": "wav"}}, "speech"),
+    ({"modalities": ["text"]}, None),
+    ({}, None),
+])
+def test_output_type(body: dict[str, Any], expected: str | None) -> None:
+    """``response_format`` and the audio modality decide ``gen_ai.output.type``."""
+    assert chat.output_type(body) == expected
+
+
+# --- response -------------------------------------------------------------------------------------------------
+
+
+def test_response_attributes() -> None:
+    """Id, model, finish reasons, fingerprint, tier and usage with cached and reasoning tokens."""
+    assert chat.response_attributes(completion("chat/usage_details.json")) == {
+        sc.RESPONSE_ID: "chatcmpl-CxR2reasoning7HqLm0cached", sc.RESPONSE_MODEL: "o3-mini-2025-01-31",
+        sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT: "fp_42bfad963b", sc.OPENAI_RESPONSE_SERVICE_TIER: "flex",
+        sc.RESPONSE_FINISH_REASONS: ["stop"], sc.USAGE_INPUT_TOKENS: 2006, sc.USAGE_OUTPUT_TOKENS: 300,
+        sc.USAGE_CACHE_READ_INPUT_TOKENS: 1920, sc.USAGE_REASONING_OUTPUT_TOKENS: 256,
+    }
+
+
+def test_response_without_usage_details() -> None:
+    """No token details in the usage: no cached or reasoning attributes."""
+    attrs = chat.response_attributes(completion("chat/tool_calls.json"))
+    assert (attrs[sc.USAGE_INPUT_TOKENS], attrs[sc.USAGE_OUTPUT_TOKENS]) == (82, 17)
+    assert sc.USAGE_CACHE_READ_INPUT_TOKENS not in attrs
+    assert sc.USAGE_REASONING_OUTPUT_TOKENS not in attrs
+
+
+def test_response_as_plain_dict() -> None:
+    """The mapping reads plain dicts as well as SDK models (``with_raw_response.parse(to=dict)``)."""
+    assert chat.response_attributes(fixture_json("chat/n2.json"))[sc.RESPONSE_FINISH_REASONS] == ["stop", "length"]
+
+
+def test_output_messages_in_index_order() -> None:
+    """One output message per choice, sorted by index."""
+    assert [m["parts"][0]["content"] for m in chat.output_messages(completion("chat/n2.json"), False)] == \
+        ["Salut!", "Bonjour"]
+
+
+def test_output_audio_message() -> None:
+    """An audio reply becomes a blob part with its transcript; the audio itself only with media capture."""
+    body = fixture_json("chat/plain.json")
+    body["choices"][0]["message"]["content"] = None
+    body["choices"][0]["message"]["audio"] = {"id": "audio_1", "data": "UklGRg==", "expires_at": 1,
+                                              "transcript": "Paris."}
+    (message,) = chat.output_messages(ChatCompletion.model_validate(body), False)
+    assert message["parts"] == [{"type": "blob", "modality": "audio", "content": None, "size": 4,
+                                 "transcript": "Paris."}]
+    (message,) = chat.output_messages(ChatCompletion.model_validate(body), True)
+    assert message["parts"][0]["content"] == "UklGRg=="
+
+
+# --- input messages and tools -----------------------------------------------------------------------------------
+
+
+def test_input_messages_every_role() -> None:
+    """System, developer, user (with name), assistant tool calls, tool and legacy function results."""
+    messages = [
+        {"role": "system", "content": "sys"},
+        {"role": "developer", "content": [{"type": "text", "text": "dev"}]},
+        {"role": "user", "content": "hi", "name": "bob"},
+        {"role": "assistant", "content": "calling", "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "not json"}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "done"},
+        {"role": "assistant", "content": None, "function_call": {"name": "g", "arguments": "{\"a\": 1}"}},
+        {"role": "function", "name": "g", "content": "ok"},
+    ]
+    assert chat.input_messages({"messages": messages}, False) == [
+        {"role": "system", "parts": [{"type": "text", "content": "sys"}]},
+        {"role": "developer", "parts": [{"type": "text", "content": "dev"}]},
+        {"role": "user", "parts": [{"type": "text", "content": "hi"}], "name": "bob"},
+        {"role": "assistant", "parts": [{"type": "text", "content": "calling"},
+                                        {"type": "tool_call", "id": "c1", "name": "f", "arguments": "not json"}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "done"}]},
+        {"role": "assistant", "parts": [{"type": "tool_call", "id": None, "name": "g", "arguments": {"a": 1}}]},
+        {"role": "function", "parts": [{"type": "tool_call_response", "id": "g", "response": "ok"}]},
+    ]
+
+
+def test_input_message_sdk_object() -> None:
+    """A ``ChatCompletionMessage`` passed back (refusal included) maps like its dict form."""
+    message = ChatCompletionMessage.model_validate(
+        {"role": "assistant", "content": None, "refusal": "no"})
+    assert chat.input_messages({"messages": [message]}, False) == [
+        {"role": "assistant", "parts": [{"type": "refusal", "content": "no"}]}]
+
+
+def test_input_messages_not_a_list() -> None:
+    """A missing or odd ``messages`` value yields no messages rather than an error."""
+    assert chat.input_messages({}, False) == []
+    assert chat.input_messages({"messages": "hi"}, False) == []
+
+
+def test_tool_definitions() -> None:
+    """Function tools keep name, description and parameters; custom tools keep their type."""
+    tools = [
+        {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"},
+                                          "strict": True}},
+        {"type": "function", "function": {"name": "bare"}},
+        {"type": "custom", "custom": {"name": "grammar", "format": {"type": "text"}}},
+    ]
+    assert chat.tool_definitions({"tools": tools}) == [
+        {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}, "strict": True},
+        {"type": "function", "name": "bare"},
+        {"type": "custom", "name": "grammar", "format": {"type": "text"}},
+    ]
+    assert chat.tool_definitions({}) == []
+
+
+# --- streaming accumulator -----------------------------------------------------------------------------------------
+
+
+def test_accumulator_attributes_without_content() -> None:
+    """Without content capture the accumulator keeps attributes and no text."""
+    acc = chat.ChatAccumulator(False)
+    for chunk in chunks("chat/stream_usage.sse"):
+        acc.add(chunk)
+    assert acc.attributes() == {
+        sc.RESPONSE_ID: "chatcmpl-BStreamUsage2kLq0dPz", sc.RESPONSE_MODEL: "gpt-4o-mini-2024-07-18",
+        sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT: "fp_06737a9306", sc.OPENAI_RESPONSE_SERVICE_TIER: "default",
+        sc.RESPONSE_FINISH_REASONS: ["stop"], sc.USAGE_INPUT_TOKENS: 24, sc.USAGE_OUTPUT_TOKENS: 7,
+        sc.USAGE_CACHE_READ_INPUT_TOKENS: 16, sc.USAGE_REASONING_OUTPUT_TOKENS: 0,
+    }
+    assert acc._text == {} and acc._tools == {}
+
+
+def test_accumulator_text() -> None:
+    """Text deltas are joined per choice."""
+    acc = chat.ChatAccumulator(True)
+    for chunk in chunks("chat/stream_plain.sse"):
+        acc.add(chunk)
+    assert acc.output_messages(False) == [{"role": "assistant", "finish_reason": "stop", "parts": [
+        {"type": "text", "content": "The capital of France is Paris."}]}]
+
+
+def test_accumulator_tool_calls_with_null_arguments() -> None:
+    """``arguments: null`` fragments are skipped and parallel calls stay apart."""
+    acc = chat.ChatAccumulator(True)
+    for chunk in chunks("chat/stream_tool_calls.sse"):
+        acc.add(chunk)
+    (message,) = acc.output_messages(False)
+    assert message["parts"] == [
+        {"type": "tool_call", "id": "call_Paris0001", "name": "get_weather", "arguments": {"location": "Paris"}},
+        {"type": "tool_call", "id": "call_Berlin002", "name": "get_weather", "arguments": {"location": "Berlin"}},
+    ]
+
+
+def test_accumulator_n2() -> None:
+    """Interleaved choices are kept apart and reported in index order."""
+    acc = chat.ChatAccumulator(True)
+    for chunk in chunks("chat/stream_n2.sse"):
+        acc.add(chunk)
+    assert acc.attributes()[sc.RESPONSE_FINISH_REASONS] == ["stop", "length"]
+    assert [m["parts"][0]["content"] for m in acc.output_messages(False)] == ["Salut!", "Bonjour"]
+
+
+def test_accumulator_refusal() -> None:
+    """Refusal deltas become one refusal part."""
+    acc = chat.ChatAccumulator(True)
+    for chunk in chunks("chat/stream_refusal.sse"):
+        acc.add(chunk)
+    assert acc.output_messages(False)[0]["parts"] == [
+        {"type": "refusal", "content": "I'm sorry, I can't assist with that."}]
+
+
+def test_accumulator_empty() -> None:
+    """No chunks: no attributes, no messages."""
+    acc = chat.ChatAccumulator(True)
+    assert acc.attributes() == {}
+    assert acc.output_messages(False) == []
