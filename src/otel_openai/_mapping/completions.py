@@ -90,4 +90,5 @@ class CompletionsAccumulator:
 
     def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
         indexes = sorted(set(self._finish) | set(self._text))
-        return [_message("".join(self._text.get(i, ())), self._finish.get(i)) for i in indexes]
+        return [_message("".join(self._text[i]) if i in self._text else None, self._finish.get(i))
+                for i in indexes]

@@ -1,0 +1,44 @@
+"""The route table: which (method, path) pairs become spans, and which pass through."""
+
+from __future__ import annotations
+
+import pytest
+
+from otel_openai import _mapping as m
+
+
+@pytest.mark.parametrize(("method", "url", "api"), [
+    ("post", "/chat/completions", m.CHAT),
+    ("POST", "/embeddings", m.EMBEDDINGS),
+    ("post", "/responses", m.RESPONSES),
+    ("get", "/responses/resp_123", m.RESPONSES_RETRIEVE),
+    ("post", "/completions", m.COMPLETIONS),
+    ("post", "/images/generations", m.IMAGES),
+    ("post", "/images/edits", m.IMAGES),
+    ("post", "/images/variations", m.IMAGES),
+    ("post", "/audio/speech", m.SPEECH),
+    ("post", "/audio/transcriptions", m.TRANSCRIPTION),
+    ("post", "/audio/translations", m.TRANSCRIPTION),
+    ("post", "/moderations", m.MODERATIONS),
+])
+def test_traced_routes(method: str, url: str, api: m.Api) -> None:
+    """Each model endpoint maps to its API mapping, whatever the method's case."""
+    assert m.route(method, url) is api
+
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("get", "/models"),
+    ("get", "/files"),
+    ("post", "/batches"),
+    ("delete", "/responses/resp_123"),
+    ("post", "/responses/resp_123/cancel"),
+    ("get", "/responses/resp_123/input_items"),
+    ("get", "/responses/"),
+    ("post", "/responses/input_tokens"),
+    ("post", "/responses/compact"),
+    ("get", "/chat/completions/chatcmpl_1"),
+    ("post", "/vector_stores"),
+])
+def test_untraced_routes(method: str, url: str) -> None:
+    """Everything else, including the non-model Responses endpoints, passes through."""
+    assert m.route(method, url) is None
