@@ -88,8 +88,8 @@ def test_instrument_twice_wraps_once(instrument: Any) -> None:
 
 def test_missing_choke_point_does_nothing(instrument: Any, monkeypatch: Any, caplog: Any) -> None:
     """When the SDK's request choke point is missing we warn once and wrap nothing."""
-    monkeypatch.setattr(_wrap, "WRAPS", (("openai._base_client", "SyncAPIClient.no_such_request",
-                                          _wrap._sync_request, True),) + _wrap.WRAPS)
+    missing = ("openai._base_client", "SyncAPIClient.no_such_request", _wrap._sync_request, True)
+    monkeypatch.setattr(_wrap, "WRAPS", (missing, *_wrap.WRAPS))
     before = _rows()
     with caplog.at_level(logging.WARNING, logger="otel_openai._wrap"):
         t = instrument()

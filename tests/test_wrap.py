@@ -16,8 +16,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Sampler, SamplingResult
 from opentelemetry.trace import SpanKind, StatusCode
 
-from otel_openai import _wrap
 from otel_openai import _semconv as sc
+from otel_openai import _wrap
 from tests.conftest import (
     OPENAI_MAJOR,
     completions_parse,
@@ -505,7 +505,7 @@ async def test_other_client_span_different_model_still_traced(instrument: Any, a
     with tracer.start_as_current_span("chat gpt-4o", kind=SpanKind.CLIENT,
                                       attributes={sc.OPERATION_NAME: "chat", sc.REQUEST_MODEL: "gpt-4o"}) as outer:
         await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
-    ours, other = t.finished_spans()
+    ours, _other = t.finished_spans()
     assert ours.name == "chat gpt-4o-mini"
     assert ours.parent.span_id == outer.get_span_context().span_id
 
