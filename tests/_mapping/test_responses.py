@@ -1,0 +1,132 @@
+"""Pure Responses mapping: request parameters, statuses, items as parts, and the event accumulator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from otel_openai import _semconv as sc
+from otel_openai._mapping import responses
+from tests.conftest import fixture_json, fixture_text
+
+types = pytest.importorskip("openai.types.responses", reason="the Responses API arrived in openai 1.66")
+from openai._models import construct_type  # noqa: E402  (after the skip: the helper exists in every SDK)
+
+
+def response(name: str = "responses/text.json", **changes: Any) -> Any:
+    return types.Response.model_validate({**fixture_json(name), **changes})
+
+
+def events(name: str) -> list[Any]:
+    """SSE fixture events built the way the SDK builds them (no validation)."""
+    return [construct_type(type_=types.ResponseStreamEvent, value=json.loads(line[6:]))
+            for line in fixture_text(name).splitlines() if line.startswith("data: ")]
+
+
+class Options:
+    def __init__(self, params: Any) -> None:
+        self.params = params
+
+
+def test_request_attributes() -> None:
+    """Nested and Responses-only parameters map to their GenAI names; service tier auto is absent."""
+    attrs = responses.request_attributes({
+        "max_output_tokens": 10, "reasoning": {"effort": "high"}, "conversation": "conv_9",
+        "text": {"format": {"type": "json_schema", "name": "x", "schema": {}}}, "service_tier": "auto",
+        "stream": True})
+    assert attrs == {sc.OPENAI_API_TYPE: "responses", sc.REQUEST_MAX_TOKENS: 10,
+                     sc.REQUEST_REASONING_LEVEL: "high", sc.CONVERSATION_ID: "conv_9", sc.OUTPUT_TYPE: "json",
+                     sc.REQUEST_STREAM: True}
+
+
+def test_retrieve_body() -> None:
+    """A retrieve reports stream=True only when the query asks for a stream."""
+    assert responses.retrieve_body(Options({"stream": True, "starting_after": 3})) == {"stream": True}
+    assert responses.retrieve_body(Options({})) == {}
+    assert responses.retrieve_body(Options(None)) == {}
+
+
+def test_failed_response() -> None:
+    """A failed response carries error.type from its error code and the status as finish reason."""
+    attrs = responses.response_attributes(response(status="failed", error={"code": "server_error",
+                                                                            "message": "x"}))
+    assert attrs[sc.ERROR_TYPE] == "server_error"
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["failed"]
+
+
+def test_conversation_from_response() -> None:
+    """The response's conversation id is recorded."""
+    if "conversation" not in types.Response.model_fields:
+        pytest.skip("this SDK's Response has no conversation field (openai < 1.101)")
+    resp = response(conversation={"id": "conv_7"})
+    assert responses.response_attributes(resp).get(sc.CONVERSATION_ID) == "conv_7"
+
+
+def test_item_parts() -> None:
+    """Every item kind becomes a part; nothing is dropped."""
+    items = [
+        {"type": "custom_tool_call", "call_id": "c1", "name": "grep", "input": "foo"},
+        {"type": "custom_tool_call_output", "call_id": "c1", "output": "bar"},
+        {"type": "code_interpreter_call", "id": "ci_1", "code": "1+1", "status": "completed"},
+        {"type": "item_reference", "id": "msg_0"},
+        {"role": "developer", "content": [{"type": "input_text", "text": "rules"},
+                                          {"type": "input_image", "image_url": "https://i.test/a.png"}]},
+    ]
+    messages = responses.input_messages({"input": items}, False)
+    assert [m["role"] for m in messages] == ["assistant", "tool", "assistant", "assistant", "developer"]
+    assert messages[0]["parts"] == [{"type": "tool_call", "id": "c1", "name": "grep", "arguments": "foo"}]
+    assert messages[1]["parts"] == [{"type": "tool_call_response", "id": "c1", "response": "bar"}]
+    assert messages[2]["parts"] == [{"type": "server_tool_call", "id": "ci_1", "name": "code_interpreter",
+                                     "server_tool_call": {"type": "code_interpreter_call", "code": "1+1"}}]
+    assert messages[3]["parts"] == [{"type": "item_reference", "id": "msg_0"}]
+    assert messages[4]["parts"][1] == {"type": "uri", "modality": "image", "uri": "https://i.test/a.png"}
+
+
+def test_generated_image_is_a_sized_blob() -> None:
+    """An image_generation_call's base64 result is replaced by its size unless media capture is on."""
+    item = {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "QUJD" * 10}
+    (part,) = responses.item_parts(item, False)
+    assert part["server_tool_call"]["result"] == {"type": "blob", "modality": "image", "content": None,
+                                                  "size": 30}
+    (part,) = responses.item_parts(item, True)
+    assert part["server_tool_call"]["result"]["content"] == "QUJD" * 10
+
+
+def test_instructions_as_items() -> None:
+    """Instructions given as input items (newer SDKs) become parts too."""
+    body = {"instructions": [{"role": "developer", "content": "be kind"}]}
+    assert responses.system_instructions(body, False) == [{"type": "text", "content": "be kind"}]
+    assert responses.system_instructions({}, False) == []
+
+
+def test_accumulator_completed_stream() -> None:
+    """A full stream gives the completed response's attributes and output."""
+    acc = responses.ResponsesAccumulator(True)
+    for event in events("responses/stream_text.sse"):
+        acc.add(event)
+    attrs = acc.attributes()
+    assert attrs[sc.RESPONSE_ID] == "resp_abc123"
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["stop"]
+    assert attrs[sc.USAGE_CACHE_READ_INPUT_TOKENS] == 4
+    assert acc.output_messages(False)[0]["parts"] == [{"type": "text", "content": "Paris."}]
+
+
+def test_accumulator_cut_stream_without_capture() -> None:
+    """Without capture a cut stream keeps no text, and reports id and model but no finish reason."""
+    acc = responses.ResponsesAccumulator(False)
+    for event in events("responses/stream_cut.sse"):
+        acc.add(event)
+    assert acc.output_messages(False) == []
+    attrs = acc.attributes()
+    assert attrs[sc.RESPONSE_MODEL] == "gpt-4o-2024-08-06"
+    assert sc.RESPONSE_FINISH_REASONS not in attrs
+
+
+def test_accumulator_error_event() -> None:
+    """An `error` event's code becomes error.type."""
+    acc = responses.ResponsesAccumulator(False)
+    for event in events("responses/stream_error_event.sse"):
+        acc.add(event)
+    assert acc.attributes()[sc.ERROR_TYPE] == "rate_limit_exceeded"
