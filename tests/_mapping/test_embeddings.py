@@ -23,7 +23,7 @@ class Options:
 def closure_parser(encoding_format: Any) -> Any:
     """A parser shaped like openai 1.x/2.x's: a closure over the user's ``encoding_format``."""
     def parser(obj: Any) -> Any:
-        return obj if encoding_format else obj
+        return (obj, encoding_format)[0]  # refers to encoding_format, so it is a closure cell
     return parser
 
 
