@@ -164,16 +164,20 @@ async def test_time_per_chunk_metric_opt_out(instrument: Any, async_client: bool
 
 
 async def test_stream_error_duration(instrument: Any, async_client: bool, clock: Clock) -> None:
-    """A stream failing mid-way records its duration up to the failure, with ``error.type``, and no tokens."""
+    """A stream failing after its usage chunk records its duration up to the failure, with ``error.type``,
+    and no token usage: counts from a failed call are never recorded."""
     t = instrument()
-    body = LazyBody(fixture_text("chat/stream_usage.sse"), on_event=lambda i: setattr(clock, "now", clock.now + 1),
-                    fail_after=3)
+    text = fixture_text("chat/stream_usage.sse")
+    events = len([e for e in text.split("\n\n") if e.strip()])
+    # Every data event (the usage chunk included) arrives; the connection drops instead of [DONE].
+    body = LazyBody(text, on_event=lambda i: setattr(clock, "now", clock.now + 1), fail_after=events - 1)
     client = make_client(lambda r: body.response(async_client), async_client=async_client)
     stream = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
                                                           stream_options={"include_usage": True}))
     with pytest.raises(Exception):  # noqa: B017 - the type differs by SDK major; test_streams pins it
         [c async for c in stream] if async_client else list(stream)
     (duration,) = t.metric_points(sc.METRIC_OPERATION_DURATION)
-    assert duration.sum == pytest.approx(3.0)
+    assert duration.sum == pytest.approx(events - 1)
+    assert t.only_span().attributes[sc.USAGE_INPUT_TOKENS] == 24  # known, but not a metric on failure
     assert sc.ERROR_TYPE in duration.attributes
     assert t.metric_points(sc.METRIC_TOKEN_USAGE) == []
