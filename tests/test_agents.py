@@ -671,3 +671,81 @@ async def test_async_agent_through_a_real_client(content: Telemetry, aclient: op
                                        "execute_tool get_weather", "chat gpt-4o-mini"]
     assert all(s.parent.span_id == root.context.span_id for s in spans[1:])
     assert spans[3].attributes["gen_ai.agent.name"] == "async_agent"
+
+
+# --- the SDK's own tool runner (Responses API, recent openai 3.x) -------------------------------------
+
+try:
+    from openai.lib import responses_tool_runner as runner_lib
+except ImportError:  # the runner ships with recent openai 3.x only
+    runner_lib = None
+needs_runner = pytest.mark.skipif(runner_lib is None, reason="this openai SDK has no Responses tool runner")
+RUNNER_TOOL: Any = {"type": "function", "name": "get_weather", "description": "Current weather.", "strict": True,
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+                                   "required": ["city"], "additionalProperties": False}}
+
+
+@needs_runner
+def test_tool_runner_functions_get_execute_tool_spans(content: Telemetry, client: openai.OpenAI) -> None:
+    """ResponsesToolRunner runs get_weather as an execute_tool span, between the two model spans."""
+    runner = runner_lib.ResponsesToolRunner(functions=[
+        runner_lib.RegisteredFunction(tool=RUNNER_TOOL, execute=lambda args: {"Tokyo": "sunny"}[args["city"]])])
+    with trace_agent("runner_agent"):
+        final = runner.run(client, {"model": "gpt-4o-mini", "input": "Weather in Tokyo?"})
+    assert final.output_text == "The weather in Tokyo is sunny."
+    spans = sorted(content.finished_spans(), key=lambda s: s.start_time)
+    assert [s.name for s in spans] == ["invoke_agent runner_agent", "chat gpt-4o-mini",
+                                       "execute_tool get_weather", "chat gpt-4o-mini"]
+    tool = spans[2]
+    assert tool.parent.span_id == spans[0].context.span_id
+    call_id = json.loads(spans[1].attributes["gen_ai.output.messages"])[0]["parts"][0]["id"]
+    assert dict(tool.attributes) == {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "get_weather",
+        "gen_ai.tool.type": "function",
+        "gen_ai.tool.call.id": call_id,
+        "gen_ai.tool.description": "Current weather.",
+        "gen_ai.tool.call.arguments": '{"city":"Tokyo"}',
+        "gen_ai.tool.call.result": "sunny",
+    }
+
+
+@needs_runner
+async def test_async_tool_runner_with_a_traced_function(content: Telemetry, aclient: openai.AsyncOpenAI) -> None:
+    """A registered function that is itself a trace_tool keeps its one span and gets the call id."""
+    @trace_tool(name="weather_lookup")
+    async def lookup(args: dict[str, Any]) -> str:
+        return "rainy"
+
+    runner = runner_lib.AsyncResponsesToolRunner(functions=[
+        runner_lib.AsyncRegisteredFunction(tool=RUNNER_TOOL, execute=lookup)])
+    final = await runner.run(aclient, {"model": "gpt-4o-mini", "input": "Weather in Paris?"})
+    assert final.output_text == "The weather in Paris is rainy."
+    tools = [s for s in content.finished_spans() if s.name.startswith("execute_tool")]
+    assert [s.name for s in tools] == ["execute_tool weather_lookup"]
+    assert tools[0].attributes["gen_ai.tool.call.id"].startswith("call_")
+
+
+@needs_runner
+def test_tool_runner_failures_are_recorded(content: Telemetry, client: openai.OpenAI) -> None:
+    """A registered function that raises gives an ERROR execute_tool span; the runner's error propagates."""
+    def broken(args: dict[str, Any]) -> str:
+        raise ConnectionError("weather service down")
+
+    runner = runner_lib.ResponsesToolRunner(functions=[runner_lib.RegisteredFunction(tool=RUNNER_TOOL,
+                                                                                     execute=broken)])
+    with pytest.raises(runner_lib.ToolRunnerError):
+        runner.run(client, {"model": "gpt-4o-mini", "input": "Weather in Tokyo?"})
+    (tool,) = [s for s in content.finished_spans() if s.name == "execute_tool get_weather"]
+    assert tool.status.status_code is StatusCode.ERROR
+    assert tool.status.description == "weather service down"
+    assert tool.attributes["error.type"] == "ConnectionError"
+
+
+def test_tool_runner_passes_through_when_uninstrumented(client: openai.OpenAI) -> None:
+    """Uninstrumented, the runner rows are not installed and nothing changes."""
+    if runner_lib is None:
+        pytest.skip("this openai SDK has no Responses tool runner")
+    runner = runner_lib.ResponsesToolRunner(functions=[
+        runner_lib.RegisteredFunction(tool=RUNNER_TOOL, execute=lambda args: "sunny")])
+    assert runner.run(client, {"model": "gpt-4o-mini", "input": "Tokyo?"}).output_text.endswith("sunny.")

@@ -577,3 +577,66 @@ async def _run_tool_call_async(call: _ToolCall, func: Callable[..., Any], extra:
         result = await func(**call.kwargs(), **extra)
         scope.set_result(result)
     return result
+
+
+# --- the SDK's own tool runner ------------------------------------------------------------------------
+
+
+class _CallIdOnly:
+    """For a runner function that is itself a trace_tool: its span gets the call id; no second span."""
+
+    def __init__(self, call_id: Optional[str]) -> None:
+        self._ctx = context.set_value(_CALL_ID_KEY, call_id)
+        self._token: Optional[object] = None
+
+    def __enter__(self) -> _CallIdOnly:
+        self._token = context.attach(self._ctx)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        context.detach(self._token)  # type: ignore[arg-type]
+
+    def set_result(self, result: Any) -> None:
+        """The traced function records its own result."""
+
+
+def _runner_scope(runner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Union[ToolScope, _CallIdOnly, None]:
+    """The span for ``ResponsesToolRunner._execute_function(run, item)``; None passes straight through."""
+    if _wrap._telemetry is None:
+        return None
+    try:
+        run = args[0] if args else kwargs["run"]
+        item = args[1] if len(args) > 1 else kwargs["item"]
+        function = runner._functions[item.name]
+        if getattr(function.execute, _TRACED_TOOL, False):
+            return _CallIdOnly(item.call_id)
+        arguments = run.arguments.get(item.call_id, item.arguments)
+        return ToolScope(item.name, description=_field(function.tool, "description"), call_id=item.call_id,
+                         arguments=arguments)
+    except Exception:
+        _logger.debug("otel-openai: could not trace a tool-runner call", exc_info=True)
+        return None
+
+
+def sync_runner_tool(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                     kwargs: dict[str, Any]) -> Any:
+    """Wraps ``ResponsesToolRunner._execute_function``: one execute_tool span per registered function call."""
+    scope = _runner_scope(instance, args, kwargs)
+    if scope is None:
+        return wrapped(*args, **kwargs)
+    with scope:
+        output = wrapped(*args, **kwargs)
+        scope.set_result(_field(output, "output"))
+    return output
+
+
+async def async_runner_tool(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                            kwargs: dict[str, Any]) -> Any:
+    """The ``AsyncResponsesToolRunner`` twin of ``sync_runner_tool``."""
+    scope = _runner_scope(instance, args, kwargs)
+    if scope is None:
+        return await wrapped(*args, **kwargs)
+    with scope:
+        output = await wrapped(*args, **kwargs)
+        scope.set_result(_field(output, "output"))
+    return output

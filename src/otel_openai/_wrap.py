@@ -21,6 +21,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwr
 from opentelemetry.trace import SpanKind
 
 from otel_openai import _semconv as sc
+from otel_openai._agents import async_runner_tool, sync_runner_tool
 from otel_openai._invocation import Invocation, Telemetry
 from otel_openai._mapping import Api, route
 from otel_openai._streams import AsyncStreamProxy, SyncStreamProxy, end_helper_stream
@@ -267,6 +268,11 @@ WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
     # responses.stream() helpers close the HTTP response, not the stream (openai >= 1.66; absent in 1.40).
     ("openai.lib.streaming.responses._responses", "ResponseStream.close", _sync_helper_close, False),
     ("openai.lib.streaming.responses._responses", "AsyncResponseStream.close", _async_helper_close, False),
+    # The SDK's own tool runner, which runs the user's registered functions for the Responses API (recent
+    # openai 3.x, e.g. 3.57; absent from 1.x and 2.x, and no chat-completions runner exists in any):
+    # one execute_tool span per call, with its call id.
+    ("openai.lib.responses_tool_runner", "ResponsesToolRunner._execute_function", sync_runner_tool, False),
+    ("openai.lib.responses_tool_runner", "AsyncResponsesToolRunner._execute_function", async_runner_tool, False),
 )
 
 
