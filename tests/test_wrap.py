@@ -671,3 +671,83 @@ async def test_unrouted_endpoint_passes_through(instrument: Any, async_client: b
 def test_openai_major_is_known() -> None:
     """The suite runs against a supported openai major (1, 2 or 3)."""
     assert OPENAI_MAJOR in (1, 2, 3)
+
+
+# --- retries and failing streams --------------------------------------------------------------------------
+
+
+def _flaky(failures: int, status: int = 500) -> Any:
+    """Fails ``failures`` times (asking for a 1 ms retry delay), then serves the plain completion."""
+    attempts: list[int] = []
+
+    def handler(request: Any) -> Any:
+        attempts.append(1)
+        if len(attempts) <= failures:
+            return json_response(fixture_json("chat/server_error.json"), status=status,
+                                 headers={"retry-after-ms": "1"})
+        return json_response(fixture_json("chat/plain.json"))
+
+    handler.attempts = attempts  # type: ignore[attr-defined]
+    return handler
+
+
+async def test_retries_are_one_span(instrument: Any, async_client: bool) -> None:
+    """The SDK's retries happen inside one logical call: one span, one duration point, success."""
+    t = instrument()
+    handler = _flaky(2)
+    client = make_client(handler, async_client=async_client, max_retries=2)
+    result = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    assert len(handler.attempts) == 3
+    assert result.id == "chatcmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT"
+    span = t.only_span()
+    assert span.status.status_code is StatusCode.UNSET
+    assert sc.ERROR_TYPE not in span.attributes
+    assert len(t.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
+
+
+async def test_retries_exhausted_one_error_span(instrument: Any, async_client: bool) -> None:
+    """A call that fails after all retries is one ERROR span."""
+    t = instrument()
+    handler = _flaky(5)
+    client = make_client(handler, async_client=async_client, max_retries=1)
+    with pytest.raises(openai.InternalServerError):
+        await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    assert len(handler.attempts) == 2
+    assert t.only_span().attributes[sc.ERROR_TYPE] == "openai.InternalServerError"
+
+
+async def test_stream_request_rejected(instrument: Any, async_client: bool) -> None:
+    """A streaming request rejected with 429 is one ERROR span marked as a stream; no stream is returned."""
+    t = instrument()
+    client = make_client(_status_handler(429, "chat/rate_limit_error.json"), async_client=async_client)
+    with pytest.raises(openai.RateLimitError):
+        await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    span = t.only_span()
+    assert span.attributes[sc.REQUEST_STREAM] is True
+    assert span.attributes[sc.ERROR_TYPE] == "openai.RateLimitError"
+    assert t.metric_points(sc.METRIC_TIME_TO_FIRST_CHUNK) == []
+
+
+async def test_parse_length_error_reaches_user(instrument: Any, async_client: bool) -> None:
+    """``parse()`` hitting the token limit raises the SDK's own error unchanged; the span records it."""
+    pydantic = pytest.importorskip("pydantic")
+
+    class Event(pydantic.BaseModel):
+        name: str
+
+    body = fixture_json("chat/structured.json")
+    body["choices"][0]["finish_reason"] = "length"
+    body["choices"][0]["message"]["content"] = "{\"name\": \"Sci"
+    t = instrument()
+    client = make_client(lambda r: json_response(body), async_client=async_client)
+    with pytest.raises(openai.LengthFinishReasonError):
+        await resolve(completions_parse(client)(model="gpt-4o", messages=MESSAGES, response_format=Event))
+    span = t.only_span()
+    if hasattr(client.chat.completions, "parse"):
+        # openai >= 1.92 parses inside request(): the call failed as far as the user is concerned.
+        assert span.status.status_code is StatusCode.ERROR
+        assert span.attributes[sc.ERROR_TYPE] == "openai.LengthFinishReasonError"
+    else:
+        # Older SDKs parse after request() returned: the HTTP call itself succeeded, and says why it stopped.
+        assert span.status.status_code is StatusCode.UNSET
+        assert span.attributes[sc.RESPONSE_FINISH_REASONS] == ("length",)
