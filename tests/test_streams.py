@@ -284,21 +284,45 @@ async def test_task_cancelled_mid_stream(instrument: Any) -> None:
     ended_once(t)
 
 
-async def test_sdk_stream_dict_unchanged(instrument: Any, async_client: bool) -> None:
-    """No proxy state is written onto the SDK's stream: its ``__dict__`` has the same keys as an
-    uninstrumented stream's."""
-    from otel_openai import OpenAIInstrumentor
+async def test_sdk_stream_dict_unchanged(instrument: Any, async_client: bool, monkeypatch: Any) -> None:
+    """No proxy state is written onto the SDK's stream: its ``__dict__`` holds the same objects under the same
+    keys from the moment we wrap it until after it is drained and closed."""
+    from otel_openai import _streams
 
+    snapshots: list[tuple[Any, dict[str, Any]]] = []
+    original = _streams._StreamProxyBase.__init__
+
+    def spy(self: Any, stream: Any, invocation: Any) -> None:
+        snapshots.append((stream, dict(vars(stream))))
+        original(self, stream, invocation)
+
+    monkeypatch.setattr(_streams._StreamProxyBase, "__init__", spy)
     instrument()
-    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
+    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client,
+                          stream_options=USAGE)
     await drain(stream, async_client)
-    ours = set(vars(stream.__wrapped__))
-    OpenAIInstrumentor().uninstrument()
-    plain = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
-    await drain(plain, async_client)
-    assert not hasattr(plain, "__wrapped__")
-    assert ours == set(vars(plain))
-    assert not [k for k in vars(stream.__wrapped__) if "invocation" in k]
+    await close(stream, async_client)
+    ((sdk_stream, before),) = snapshots
+    assert sdk_stream is stream.__wrapped__
+    after = vars(sdk_stream)
+    assert set(after) == set(before)
+    assert all(after[k] is before[k] for k in before)
+    assert not [k for k in vars(stream.__wrapped__) if "invocation" in k or k.startswith("_self_")]
+
+
+async def test_accumulator_failure_is_swallowed(instrument: Any, async_client: bool, monkeypatch: Any) -> None:
+    """An accumulator that raises on every chunk costs only telemetry: the user gets every chunk."""
+    from otel_openai._mapping import chat
+
+    def boom(self: Any, chunk: Any) -> None:
+        raise RuntimeError("accumulator bug")
+
+    monkeypatch.setattr(chat.ChatAccumulator, "add", boom)
+    t = instrument(capture_content="SPAN_ONLY")
+    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
+    assert len(await drain(stream, async_client)) == 10
+    span = ended_once(t)
+    assert span.status.status_code is StatusCode.UNSET
 
 
 # --- accumulation ---------------------------------------------------------------------------------------
