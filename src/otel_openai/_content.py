@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 _TRUNCATED = "…[truncated]"
@@ -25,5 +26,26 @@ def bounded(value: Any, limit: int) -> Any:
 
 
 def to_json(value: Any) -> str:
-    """Compact JSON for a span attribute; values JSON cannot encode become their ``str``."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+    except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
+        text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: escaping them keeps the JSON valid and encodable
+        return json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"), default=str)
+    return text
+
+
+def _finite(value: Any) -> Any:
+    """A copy with non-finite floats as strings (``"nan"``, ``"inf"``)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

@@ -10,35 +10,56 @@ from opentelemetry.util.types import AttributeValue
 
 Attributes = dict[str, AttributeValue]
 
+# OTLP carries integer attributes as int64; a larger int would fail the whole export batch.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 
 def get(obj: Any, name: str) -> Any:
     """Read a field from an SDK model or a plain dict; missing means ``None``."""
+    if not isinstance(name, str):
+        return None  # a name read from malformed input (e.g. a list ``type``)
     if isinstance(obj, Mapping):
         return obj.get(name)
     return getattr(obj, name, None)
 
 
 def as_str(value: Any) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
+    return utf8_safe(value) if isinstance(value, str) and value else None
+
+
+def utf8_safe(text: str) -> str:
+    """``text`` with lone surrogates (from JSON ``\\ud800`` escapes) replaced, so exporters can encode it."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def as_int(value: Any) -> Optional[int]:
     # bool is an int subclass, but True tokens are never a count.
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX:
+        return value
+    return None
 
 
 def as_float(value: Any) -> Optional[float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond a double's range
+            return None
     return None
 
 
 def as_str_list(value: Any) -> Optional[list[str]]:
     """A string becomes a one-element list; lists keep their strings in order."""
     if isinstance(value, str):
-        return [value]
+        return [utf8_safe(value)]
     if isinstance(value, (list, tuple)):
-        items = [v for v in value if isinstance(v, str)]
+        items = [utf8_safe(v) for v in value if isinstance(v, str)]
         return items or None
     return None
 

@@ -57,7 +57,9 @@ def media(modality: str, url_or_data: Any, mime_type: Optional[str], capture_med
     return blob(modality, value, mime_type, capture_media)
 
 
-def blob(modality: str, data: str, mime_type: Optional[str], capture_media: bool) -> Part:
+def blob(modality: str, data: Any, mime_type: Optional[str], capture_media: bool) -> Part:
+    if not isinstance(data, str):
+        data = ""  # malformed input (a number or object where base64 belongs) carries no media
     part: Part = {"type": "blob", "modality": modality}
     if mime_type:
         part["mime_type"] = mime_type

@@ -1,0 +1,1 @@
+"""Trust suites: fuzzing, faults, concurrency, soak and secrets."""
