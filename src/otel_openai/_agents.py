@@ -8,7 +8,7 @@ import inspect
 import json
 import logging
 from collections.abc import AsyncGenerator, Generator, Mapping
-from typing import Any, Callable, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Generic, Optional, TypeVar, Union, overload
 
 from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
@@ -232,6 +232,7 @@ class AgentScope(_Scope):
 
 
 Scope = Union[ToolScope, AgentScope]
+S = TypeVar("S", ToolScope, AgentScope)
 MakeScope = Callable[[tuple[Any, ...], dict[str, Any]], Scope]
 
 
@@ -394,60 +395,34 @@ class _Binder:
         return arguments
 
 
-class _ToolDecorator:
-    """``trace_tool(name=..., description=...)``: a decorator, or a context manager given a name."""
+class _Decorator(Generic[S]):
+    """What ``trace_tool(...)`` / ``trace_agent(...)`` return: a decorator, or a context manager given a name."""
 
-    def __init__(self, name: Optional[str], description: Optional[str], call_id: Optional[str],
-                 arguments: Any) -> None:
-        self.name, self.description, self.call_id, self.arguments = name, description, call_id, arguments
-        self._scope: Optional[ToolScope] = None
+    def __init__(self, kind: type[S], name: Optional[str], **options: Any) -> None:
+        self.kind: type[S] = kind
+        self.name = name
+        self.options = options
+        self._scope: Optional[S] = None
 
     def __call__(self, func: F) -> F:
         target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
-        name = str(self.name or getattr(target, "__name__", "tool"))
-        description = self.description
+        name = str(self.name or getattr(target, "__name__", self.kind.operation))
+        options = {k: v for k, v in self.options.items() if k in ("description", "agent_id")}
+        if self.kind is not ToolScope:
+            return _decorate(func, lambda args, kwargs: AgentScope(name, **options))  # type: ignore[no-any-return]
         binder = _Binder(target)
 
         def make_scope(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope:
-            return ToolScope(name, description=description, bind=lambda: binder(args, kwargs))
+            return ToolScope(name, bind=lambda: binder(args, kwargs), **options)
 
         wrapper = _decorate(func, make_scope)
         setattr(getattr(wrapper, "__func__", wrapper), _TRACED_TOOL, True)
         return wrapper  # type: ignore[no-any-return]
 
-    def __enter__(self) -> ToolScope:
+    def __enter__(self) -> S:
         if not self.name:
-            raise TypeError("trace_tool() used as a context manager needs a name or a tool_call")
-        self._scope = ToolScope(self.name, description=self.description, call_id=self.call_id,
-                                arguments=self.arguments)
-        return self._scope.__enter__()  # type: ignore[no-any-return]
-
-    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
-        if self._scope is not None:
-            self._scope.__exit__(exc_type, exc, tb)
-
-
-class _AgentDecorator:
-    """``trace_agent(name=..., description=..., agent_id=...)``: a decorator, or a context manager."""
-
-    def __init__(self, name: Optional[str], description: Optional[str], agent_id: Optional[str]) -> None:
-        self.name, self.description, self.agent_id = name, description, agent_id
-        self._scope: Optional[AgentScope] = None
-
-    def __call__(self, func: F) -> F:
-        target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
-        name = str(self.name or getattr(target, "__name__", "agent"))
-        description, agent_id = self.description, self.agent_id
-
-        def make_scope(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope:
-            return AgentScope(name, description=description, agent_id=agent_id)
-
-        return _decorate(func, make_scope)  # type: ignore[no-any-return]
-
-    def __enter__(self) -> AgentScope:
-        if not self.name:
-            raise TypeError("trace_agent() used as a context manager needs a name")
-        self._scope = AgentScope(self.name, description=self.description, agent_id=self.agent_id)
+            raise TypeError(f"{self.kind.operation}: a context manager needs a name (or, for tools, a tool_call)")
+        self._scope = self.kind(self.name, **self.options)
         return self._scope.__enter__()  # type: ignore[no-any-return]
 
     def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
@@ -467,7 +442,7 @@ def trace_tool(target: F, /) -> F: ...
 @overload
 def trace_tool(target: Optional[str] = None, /, *, name: Optional[str] = None,
                description: Optional[str] = None, call_id: Optional[str] = None, arguments: Any = None,
-               tool_call: Any = None) -> _ToolDecorator: ...
+               tool_call: Any = None) -> _Decorator[ToolScope]: ...
 
 
 def trace_tool(target: Any = None, /, *, name: Optional[str] = None, description: Optional[str] = None,
@@ -481,13 +456,13 @@ def trace_tool(target: Any = None, /, *, name: Optional[str] = None, description
     tool call. Arguments and results are recorded only with content capture on.
     """
     if _is_function(target):
-        return _ToolDecorator(name, description, None, None)(target)
+        return _Decorator(ToolScope, name, description=description)(target)
     if tool_call is not None:
         call = _ToolCall.of(tool_call)
         target = target or name or call.name
         call_id = call_id if call_id is not None else call.id
         arguments = arguments if arguments is not None else call.arguments
-    return _ToolDecorator(target or name, description, call_id, arguments)
+    return _Decorator(ToolScope, target or name, description=description, call_id=call_id, arguments=arguments)
 
 
 @overload
@@ -496,7 +471,7 @@ def trace_agent(target: F, /) -> F: ...
 
 @overload
 def trace_agent(target: Optional[str] = None, /, *, name: Optional[str] = None,
-                description: Optional[str] = None, agent_id: Optional[str] = None) -> _AgentDecorator: ...
+                description: Optional[str] = None, agent_id: Optional[str] = None) -> _Decorator[AgentScope]: ...
 
 
 def trace_agent(target: Any = None, /, *, name: Optional[str] = None, description: Optional[str] = None,
@@ -505,9 +480,9 @@ def trace_agent(target: Any = None, /, *, name: Optional[str] = None, descriptio
     and carry ``gen_ai.agent.name``. Decorator forms as ``trace_tool``; as a context manager,
     ``with trace_agent("name") as agent: ...``.
     """
-    if _is_function(target):
-        return _AgentDecorator(name, description, agent_id)(target)
-    return _AgentDecorator(target or name, description, agent_id)
+    decorator = _Decorator(AgentScope, target if isinstance(target, str) else name, description=description,
+                           agent_id=agent_id)
+    return decorator(target) if _is_function(target) else decorator
 
 
 # --- running the model's tool calls -------------------------------------------------------------------
