@@ -36,6 +36,7 @@ __all__ = [
     "MLFLOW_REQUIREMENT",
     "PHOENIX_REQUIREMENT",
     "Server",
+    "ensure_all",
     "ensure_venv",
     "free_port",
     "http_json",
@@ -131,7 +132,11 @@ class Server:
         with open(self.log_path, "wb") as log:
             # A new session makes the server and every worker it forks one process group we can kill.
             self.process = subprocess.Popen(
-                self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         atexit.register(self.stop)
         try:
@@ -174,6 +179,32 @@ class Server:
         """(address, port) of every TCP socket in LISTEN state owned by a process of this server's group."""
         assert self.process is not None
         return listening_sockets(group_pids(self.process.pid))
+
+
+# Linux: ask for SIGTERM when our process dies outright (SIGKILL skips atexit and finally), then exec the
+# server. Done in a tiny exec shim rather than a preexec_fn, which is unsafe in a threaded test process.
+_DIE_WITH_PARENT = (
+    "import ctypes, os, sys\n"
+    "try:\n"
+    "    ctypes.CDLL(None).prctl(1, 15)  # PR_SET_PDEATHSIG, SIGTERM\n"
+    "except Exception:\n"
+    "    pass\n"
+    "os.execv(sys.argv[1], sys.argv[1:])\n"
+)
+
+
+def die_with_parent(command: list[str]) -> list[str]:
+    return [command[0], "-c", _DIE_WITH_PARENT, *command]
+
+
+def ensure_all(log: Any = sys.stderr) -> None:
+    """Install every backend at once: the pip runs are mostly download and unpack, so they overlap well."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [("phoenix", PHOENIX_REQUIREMENT), ("mlflow", MLFLOW_REQUIREMENT)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        for future in [pool.submit(ensure_venv, name, requirement, log) for name, requirement in jobs]:
+            future.result()
 
 
 def group_pids(pgid: int) -> set[int]:
@@ -251,7 +282,7 @@ def phoenix(deadline: float = 180) -> Iterator[Server]:
         base = f"http://{HOST}:{http_port}"
         server = Server(
             name="phoenix",
-            command=[str(python), str(SCRIPTS / "phoenix_loopback.py")],
+            command=die_with_parent([str(python), str(SCRIPTS / "phoenix_loopback.py")]),
             env=env,
             health_url=f"{base}/healthz",
             workdir=Path(workdir),
@@ -280,7 +311,7 @@ def mlflow(deadline: float = 180) -> Iterator[Server]:
         base = f"http://{HOST}:{port}"
         server = Server(
             name="mlflow",
-            command=command,
+            command=die_with_parent(command),
             env=env,
             health_url=f"{base}/health",
             workdir=Path(workdir),
@@ -308,8 +339,7 @@ def main() -> None:
     parser.add_argument("backend", choices=["phoenix", "mlflow", "install"])
     args = parser.parse_args()
     if args.backend == "install":
-        ensure_venv("phoenix", PHOENIX_REQUIREMENT)
-        ensure_venv("mlflow", MLFLOW_REQUIREMENT)
+        ensure_all()
         return
     _serve_forever(args.backend)
 

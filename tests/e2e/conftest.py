@@ -8,6 +8,7 @@ which the unit-test sessions do not install. So the default ``pytest tests`` run
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,14 +35,30 @@ else:
         with FakeOpenAIServer() as server:
             yield server
 
+    @pytest.fixture(scope="session", autouse=True)
+    def _stop_backends_on_sigterm() -> Iterator[None]:
+        """A SIGTERM (CI timeout, Ctrl-C of nox) unwinds through the fixtures, so every backend is stopped."""
+
+        def interrupt(*_: Any) -> None:
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, interrupt)
+        yield
+        signal.signal(signal.SIGTERM, previous)
+
     @pytest.fixture(scope="session")
-    def phoenix() -> Iterator[e2e_backends.Server]:
+    def backend_venvs() -> None:
+        """Both backends installed (in parallel) before either starts; cached across runs."""
+        e2e_backends.ensure_all()
+
+    @pytest.fixture(scope="session")
+    def phoenix(backend_venvs: None) -> Iterator[e2e_backends.Server]:
         """Arize Phoenix on loopback for the whole session."""
         with e2e_backends.phoenix() as server:
             yield server
 
     @pytest.fixture(scope="session")
-    def mlflow() -> Iterator[e2e_backends.Server]:
+    def mlflow(backend_venvs: None) -> Iterator[e2e_backends.Server]:
         """An MLflow tracking server on loopback for the whole session."""
         with e2e_backends.mlflow() as server:
             yield server
