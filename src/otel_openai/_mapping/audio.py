@@ -89,7 +89,9 @@ class TranscriptionAccumulator:
         if kind == "transcript.text.done":
             self._done = event
         elif kind == "transcript.text.delta" and self._capture:
-            self._deltas.append(event.delta)
+            delta = getattr(event, "delta", None)
+            if isinstance(delta, str):
+                self._deltas.append(delta)
 
     def attributes(self) -> Attributes:
         return _usage(get(self._done, "usage")) if self._done is not None else {}

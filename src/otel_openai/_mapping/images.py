@@ -53,7 +53,8 @@ def image_part(image: Any, mime: Optional[str], capture_media: bool) -> parts.Pa
     if url is not None:
         part: parts.Part = {"type": "uri", "modality": "image", "uri": url}
     else:
-        part = parts.blob("image", get(image, "b64_json") or "", mime, capture_media)
+        data = get(image, "b64_json")
+        part = parts.blob("image", data if isinstance(data, str) else "", mime, capture_media)
     revised = as_str(get(image, "revised_prompt"))
     if revised is not None:
         part["revised_prompt"] = revised

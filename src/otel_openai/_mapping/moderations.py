@@ -47,5 +47,6 @@ def _verdict(result: Any) -> parts.Part:
     categories = get(result, "categories")
     if hasattr(categories, "model_dump"):
         categories = categories.model_dump(by_alias=True)
-    flagged = sorted(k for k, v in (categories or {}).items() if v is True)
+    items = categories.items() if isinstance(categories, Mapping) else ()
+    flagged = sorted(str(k) for k, v in items if v is True)
     return {"type": "moderation", "flagged": bool(get(result, "flagged")), "categories": flagged}

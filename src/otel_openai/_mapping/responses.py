@@ -86,7 +86,7 @@ def finish_reason(response: Any) -> Optional[str]:
     status = as_str(enum_value(get(response, "status")))
     if status == "completed":
         output = get(response, "output") or ()
-        return "tool_calls" if any(get(i, "type") in _CLIENT_CALLS for i in output) else "stop"
+        return "tool_calls" if any(_kind(i) in _CLIENT_CALLS for i in output) else "stop"
     if status == "incomplete":
         return as_str(get(get(response, "incomplete_details"), "reason")) or status
     return status
@@ -118,8 +118,14 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
     return [{"role": item_role(item), "parts": item_parts(item, capture_media)} for item in items]
 
 
-def item_role(item: Any) -> str:
+def _kind(item: Any) -> Any:
+    """The item's ``type``; anything but a string (a malformed item) reads as an unknown kind."""
     kind = get(item, "type")
+    return kind if kind is None or isinstance(kind, str) else "unknown"
+
+
+def item_role(item: Any) -> str:
+    kind = _kind(item)
     if kind in _CLIENT_OUTPUTS:
         return "tool"
     return str(get(item, "role") or "assistant") if kind in (None, "message") else "assistant"
@@ -127,7 +133,7 @@ def item_role(item: Any) -> str:
 
 def item_parts(item: Any, capture_media: bool) -> list[parts.Part]:
     """One input or output item as parts: messages keep their content; calls become tool-call parts."""
-    kind = get(item, "type")
+    kind = _kind(item)
     if kind in (None, "message"):
         return parts.content_parts(get(item, "content"), capture_media)
     if kind == "function_call":
@@ -208,8 +214,9 @@ class ResponsesAccumulator:
     def add(self, event: Any) -> None:
         kind = getattr(event, "type", None)
         if kind == "response.output_text.delta":
-            if self._capture:
-                self._text.setdefault(event.output_index, []).append(event.delta)
+            delta = getattr(event, "delta", None)
+            if self._capture and isinstance(delta, str):
+                self._text.setdefault(getattr(event, "output_index", 0), []).append(delta)
         elif kind in _FINAL_EVENTS:
             self._final = self._latest = event.response
         elif kind in _RESPONSE_EVENTS:
