@@ -451,3 +451,21 @@ async def test_refusal_deltas(instrument: Any, async_client: bool) -> None:
     assert json.loads(ended_once(t).attributes[sc.OUTPUT_MESSAGES]) == [{
         "role": "assistant", "finish_reason": "stop",
         "parts": [{"type": "refusal", "content": "I'm sorry, I can't assist with that."}]}]
+
+
+async def test_azure_stream_with_filter_chunk(instrument: Any, async_client: bool) -> None:
+    """Azure opens a stream with a prompt-filter chunk that has an empty id and model; the response id,
+    model and fingerprint still come from the chunks that carry them."""
+    t = instrument(capture_content="SPAN_ONLY")
+    stream = await create(make_client(serve("chat/stream_azure.sse"), async_client=async_client), async_client,
+                          stream_options=USAGE)
+    await drain(stream, async_client)
+    attrs = ended_once(t).attributes
+    assert attrs[sc.RESPONSE_ID] == "chatcmpl-AzureStream5Tq1"
+    assert attrs[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    assert attrs[sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT] == "fp_b705f0c291"
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ("stop",)
+    assert (attrs[sc.USAGE_INPUT_TOKENS], attrs[sc.USAGE_OUTPUT_TOKENS]) == (14, 2)
+    assert json.loads(attrs[sc.OUTPUT_MESSAGES])[0]["parts"] == [{"type": "text", "content": "Paris."}]
+    (ttfc,) = t.metric_points(sc.METRIC_TIME_TO_FIRST_CHUNK)
+    assert ttfc.attributes[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"

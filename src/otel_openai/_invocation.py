@@ -133,8 +133,11 @@ class Invocation:
             if acc is not None:
                 acc.add(chunk)
             if self._last_chunk is None:
-                self._first_chunk(now)
+                self._ttfc = now - self.start
             elif self.t.settings.time_per_chunk_metric:
+                if sc.RESPONSE_MODEL not in self._chunk_attrs:
+                    # Until a chunk names the model (Azure opens with an anonymous prompt-filter chunk).
+                    self._chunk_attrs = self._stream_metric_attributes()
                 self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
             self._last_chunk = now
             if self._chunk_events:
@@ -142,11 +145,9 @@ class Invocation:
         except Exception:
             _logger.debug("otel-openai: chunk not recorded", exc_info=True)
 
-    def _first_chunk(self, now: float) -> None:
-        self._ttfc = now - self.start
+    def _stream_metric_attributes(self) -> Attributes:
         response_attrs = self._acc.attributes() if self._acc is not None else {}
-        self._chunk_attrs = metric_attributes({**self.attrs, **response_attrs})
-        self.t.metrics.time_to_first_chunk.record(self._ttfc, self._chunk_attrs)
+        return metric_attributes({**self.attrs, **response_attrs})
 
     def _chunk_event(self, chunk: Any) -> None:
         self._chunk_events -= 1
@@ -163,6 +164,9 @@ class Invocation:
         attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
         if self._ttfc is not None:
             attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
+            # Recorded at the end, when the response model is known even if the first chunk lacked it.
+            self._guard(self.t.metrics.time_to_first_chunk.record, self._ttfc,
+                        metric_attributes({**self.attrs, **attrs}))
         output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
         self._end(attrs, output, exc)
 

@@ -208,7 +208,8 @@ class ChatAccumulator:
         self._tools: dict[int, dict[int, list[Any]]] = {}
 
     def add(self, chunk: Any) -> None:
-        if self._first is None:
+        if self._first is None and chunk.id:
+            # Azure opens with a prompt-filter chunk whose id and model are empty; skip it.
             self._first = chunk
         usage = chunk.usage
         if usage is not None:
