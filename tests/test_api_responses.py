@@ -318,3 +318,58 @@ async def test_other_response_endpoints_untouched(instrument: Any, async_client:
     else:
         await resolve(client.responses.input_items.list("resp_abc123"))
     assert t.finished_spans() == []
+
+
+async def test_stream_helper_resumes_by_response_id(instrument: Any, async_client: bool) -> None:
+    """responses.stream(response_id=...) resumes a background response through one traced GET stream."""
+    seen: list[Any] = []
+    t = instrument()
+    client = make_client(serve("responses/stream_text.sse", seen), async_client=async_client)
+    manager = client.responses.stream(response_id="resp_abc123", starting_after=2)
+    if async_client:
+        async with manager as stream:
+            await stream.until_done()
+    else:
+        with manager as stream:
+            stream.until_done()
+    assert seen[0].method == "GET"
+    attrs = t.only_span().attributes
+    assert attrs[sc.REQUEST_STREAM] is True
+    assert attrs[sc.RESPONSE_ID] == "resp_abc123"
+
+
+async def test_with_raw_response(instrument: Any, async_client: bool) -> None:
+    """with_raw_response.create returns the raw response, and the span has the parsed response's attributes."""
+    t = instrument()
+    client = make_client(serve("responses/text.json"), async_client=async_client)
+    raw = await resolve(client.responses.with_raw_response.create(model=MODEL, input="hi"))
+    assert raw.headers["x-request-id"] == "req_123"
+    assert raw.parse().output_text == "Paris."
+    assert t.only_span().attributes[sc.USAGE_INPUT_TOKENS] == 36
+
+
+async def test_with_streaming_response_stream(instrument: Any, async_client: bool) -> None:
+    """with_streaming_response + stream=True: the parsed stream is traced until it is drained."""
+    t = instrument()
+    client = make_client(serve("responses/stream_text.sse"), async_client=async_client)
+    if async_client:
+        async with client.responses.with_streaming_response.create(model=MODEL, input="hi", stream=True) as raw:
+            events = [e async for e in await raw.parse()]
+    else:
+        with client.responses.with_streaming_response.create(model=MODEL, input="hi", stream=True) as raw:
+            events = list(raw.parse())
+    assert events[-1].type == "response.completed"
+    assert t.only_span().attributes[sc.USAGE_OUTPUT_TOKENS] == 87
+
+
+async def test_content_on_events_only(instrument: Any, async_client: bool) -> None:
+    """EVENT_ONLY: the details event holds structured instructions, input and output; the span holds none."""
+    t = instrument(capture_content="EVENT_ONLY")
+    client = make_client(serve("responses/text.json"), async_client=async_client)
+    await resolve(client.responses.create(model=MODEL, input="Capital?", instructions="Be brief."))
+    assert sc.INPUT_MESSAGES not in t.only_span().attributes
+    (record,) = [r for r in t.log_records() if r.event_name == sc.EVENT_OPERATION_DETAILS]
+    assert record.body[sc.SYSTEM_INSTRUCTIONS] == [{"type": "text", "content": "Be brief."}]
+    assert record.body[sc.INPUT_MESSAGES] == [{"role": "user", "parts": [{"type": "text", "content": "Capital?"}]}]
+    assert record.body[sc.OUTPUT_MESSAGES][0]["parts"][-1] == {"type": "text", "content": "Paris."}
+    assert record.attributes[sc.OPENAI_API_TYPE] == "responses"
