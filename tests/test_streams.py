@@ -469,3 +469,5 @@ async def test_azure_stream_with_filter_chunk(instrument: Any, async_client: boo
     assert json.loads(attrs[sc.OUTPUT_MESSAGES])[0]["parts"] == [{"type": "text", "content": "Paris."}]
     (ttfc,) = t.metric_points(sc.METRIC_TIME_TO_FIRST_CHUNK)
     assert ttfc.attributes[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+    (per_chunk,) = t.metric_points(sc.METRIC_TIME_PER_OUTPUT_CHUNK)
+    assert per_chunk.attributes[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"

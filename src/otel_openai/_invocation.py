@@ -83,7 +83,7 @@ class Invocation:
         self._acc: Optional[Accumulator] = None
         self._last_chunk: Optional[float] = None
         self._ttfc: Optional[float] = None
-        self._chunk_attrs: Attributes = {}
+        self._chunk_attrs: Optional[Attributes] = None
         self._chunk_events = t.settings.stream_chunk_events
         if self.span.is_recording():
             self._guard(self._record_request)
@@ -135,8 +135,8 @@ class Invocation:
             if self._last_chunk is None:
                 self._ttfc = now - self.start
             elif self.t.settings.time_per_chunk_metric:
-                if sc.RESPONSE_MODEL not in self._chunk_attrs:
-                    # Until a chunk names the model (Azure opens with an anonymous prompt-filter chunk).
+                if self._chunk_attrs is None:
+                    # Computed once, at the second chunk: Azure's first is an anonymous prompt-filter chunk.
                     self._chunk_attrs = self._stream_metric_attributes()
                 self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
             self._last_chunk = now
