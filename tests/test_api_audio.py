@@ -157,3 +157,42 @@ async def test_error(instrument: Any, async_client: bool) -> None:
     span = t.only_span()
     assert span.attributes[sc.ERROR_TYPE] == "openai.BadRequestError"
     assert span.status.status_code is StatusCode.ERROR
+
+
+async def test_speech_streamed_bytes(instrument: Any, async_client: bool) -> None:
+    """Streaming speech (with_streaming_response) ends the span when the response closes; bytes unread by us."""
+    t = instrument(capture_content="SPAN_ONLY")
+    client = make_client(lambda r: http.Response(200, content=SPEECH_BYTES, headers={"content-type": "audio/mpeg"}),
+                         async_client=async_client)
+    create = client.audio.speech.with_streaming_response.create
+    if async_client:
+        async with create(model="gpt-4o-mini-tts", voice="alloy", input="Hi") as response:
+            received = b"".join([c async for c in response.iter_bytes()])
+            assert t.finished_spans() == []
+    else:
+        with create(model="gpt-4o-mini-tts", voice="alloy", input="Hi") as response:
+            received = b"".join(response.iter_bytes())
+            assert t.finished_spans() == []
+    assert received == SPEECH_BYTES
+    span = t.only_span()
+    assert span.attributes[sc.OUTPUT_TYPE] == "speech"
+    assert "generated-speech" not in everything(t)
+
+
+@pytest.mark.skipif("stream" not in inspect.signature(openai.resources.audio.Transcriptions.create).parameters,
+                    reason="streamed transcription arrived in openai 1.70; this SDK lacks it")
+async def test_transcription_stream_closed_early(instrument: Any, async_client: bool) -> None:
+    """Closing a transcription stream after the first delta ends the span once, with the partial text."""
+    t = instrument(capture_content="SPAN_ONLY")
+    client = make_client(serve("audio/stream_transcription.sse"), async_client=async_client)
+    stream = await resolve(client.audio.transcriptions.create(model="gpt-4o-transcribe", stream=True,
+                                                              file=("a.wav", AUDIO_UPLOAD, "audio/wav")))
+    if async_client:
+        await stream.__anext__()
+        await stream.close()
+    else:
+        next(stream)
+        stream.close()
+    attrs = t.only_span().attributes
+    assert sc.USAGE_INPUT_TOKENS not in attrs
+    assert json.loads(attrs[sc.OUTPUT_MESSAGES])[0]["parts"] == [{"type": "text", "content": "Hello "}]
