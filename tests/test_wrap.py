@@ -751,3 +751,27 @@ async def test_parse_length_error_reaches_user(instrument: Any, async_client: bo
         # Older SDKs parse after request() returned: the HTTP call itself succeeded, and says why it stopped.
         assert span.status.status_code is StatusCode.UNSET
         assert span.attributes[sc.RESPONSE_FINISH_REASONS] == ("length",)
+
+
+async def test_cancelled_while_waiting_for_response(instrument: Any) -> None:
+    """Cancelling the task while the request is in flight ends the span once and re-raises the cancellation."""
+    import asyncio
+
+    t = instrument()
+    sent = asyncio.Event()
+
+    async def handler(request: Any) -> Any:
+        sent.set()
+        await asyncio.Event().wait()  # the server never answers
+
+    client = openai.AsyncOpenAI(api_key="sk-test-secret", base_url="http://openai.test:8080/v1", max_retries=0,
+                                http_client=http.AsyncClient(transport=http.MockTransport(handler)))
+    task = asyncio.create_task(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    await sent.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    span = t.only_span()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[sc.ERROR_TYPE].endswith("CancelledError")
+    assert not trace.get_current_span().get_span_context().is_valid
