@@ -596,15 +596,38 @@ def test_suppressed_instrumentation_records_nothing(content: Telemetry) -> None:
     assert content.finished_spans() == []
 
 
-def test_works_without_instrumentation() -> None:
-    """Uninstrumented, the decorators use the global tracer provider and still return results."""
+def test_works_without_instrumentation(monkeypatch: pytest.MonkeyPatch, telemetry: Telemetry) -> None:
+    """Uninstrumented, spans go to the global tracer (stood in for here) and results are unchanged."""
+    from otel_openai import _agents
+
+    monkeypatch.setattr(_agents, "_global_tracer", telemetry.tracer_provider.get_tracer("global"))
+
     @trace_tool
     def tool(x: int) -> int:
         return x * 2
 
-    with trace_agent("a") as agent:
+    with trace_agent("a"):
         assert tool(2) == 4
-    assert agent.span is not None
+    spans = by_name(telemetry)
+    assert set(spans) == {"invoke_agent a", "execute_tool tool"}
+    assert spans["execute_tool tool"].instrumentation_scope.name == "global"
+    assert "gen_ai.tool.call.arguments" not in spans["execute_tool tool"].attributes  # env default: no content
+
+
+def test_instrumented_spans_use_the_instrumentors_provider(content: Telemetry) -> None:
+    """Instrumented, tool spans use the tracer of instrument(tracer_provider=...)."""
+    with trace_tool("t"):
+        pass
+    assert content.only_span().instrumentation_scope.name == "otel_openai"
+
+
+def test_nested_agents_innermost_name_wins(no_content: Telemetry, client: openai.OpenAI) -> None:
+    """A model call inside a sub-agent carries the sub-agent's name; the sub-agent is a child span."""
+    with trace_agent("planner"), trace_agent("researcher"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    spans = by_name(no_content)
+    assert spans["chat gpt-4o-mini"].attributes["gen_ai.agent.name"] == "researcher"
+    assert spans["invoke_agent researcher"].parent.span_id == spans["invoke_agent planner"].context.span_id
 
 
 # --- whole agent runs through a real client ----------------------------------------------------------
