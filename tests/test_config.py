@@ -163,3 +163,13 @@ def test_semconv_opt_in_accepted(instrument: Any, monkeypatch: Any) -> None:
     span, _ = _chat(instrument())
     assert span.attributes[sc.PROVIDER_NAME] == "openai"
     assert "gen_ai.system" not in span.attributes
+
+
+def test_env_read_once_at_instrument(instrument: Any, monkeypatch: Any) -> None:
+    """Changing the environment after ``instrument()`` changes nothing: settings are resolved once."""
+    monkeypatch.delenv(_config.ENV_CAPTURE_CONTENT, raising=False)
+    t = instrument()
+    monkeypatch.setenv(_config.ENV_CAPTURE_CONTENT, "SPAN_AND_EVENT")
+    span, records = _chat(t)
+    assert sc.INPUT_MESSAGES not in span.attributes
+    assert records == []

@@ -83,3 +83,14 @@ def test_provider_name_setting_end_to_end(instrument: Any) -> None:
     make_client(lambda r: json_response(fixture_json("chat/plain.json"))).chat.completions.create(
         model="gpt-4o-mini", messages=MESSAGES)
     assert t.only_span().attributes[sc.PROVIDER_NAME] == "vllm"
+
+
+def test_userinfo_never_recorded(instrument: Any) -> None:
+    """Credentials embedded in a base URL never reach the span."""
+    t = instrument()
+    client = make_client(lambda r: json_response(fixture_json("chat/plain.json")),
+                         base_url="https://user:hunter2@gateway.example:8443/v1")
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    span = t.only_span()
+    assert (span.attributes[sc.SERVER_ADDRESS], span.attributes[sc.SERVER_PORT]) == ("gateway.example", 8443)
+    assert "hunter2" not in span.to_json()

@@ -471,3 +471,20 @@ async def test_azure_stream_with_filter_chunk(instrument: Any, async_client: boo
     assert ttfc.attributes[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
     (per_chunk,) = t.metric_points(sc.METRIC_TIME_PER_OUTPUT_CHUNK)
     assert per_chunk.attributes[sc.RESPONSE_MODEL] == "gpt-4o-mini-2024-07-18"
+
+
+async def test_stream_details_event(instrument: Any, async_client: bool) -> None:
+    """EVENT_ONLY on a stream: one details record at the end, with the accumulated output and the span's
+    trace context; nothing on the span."""
+    t = instrument(capture_content="EVENT_ONLY")
+    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client,
+                          stream_options=USAGE)
+    await drain(stream, async_client)
+    span = ended_once(t)
+    assert sc.OUTPUT_MESSAGES not in span.attributes
+    (record,) = t.log_records()
+    assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
+    assert record.body[sc.OUTPUT_MESSAGES] == [{"role": "assistant", "finish_reason": "stop", "parts": [
+        {"type": "text", "content": "The capital of France is Paris."}]}]
+    assert record.attributes[sc.REQUEST_STREAM] is True
+    assert record.attributes[sc.USAGE_OUTPUT_TOKENS] == 7
