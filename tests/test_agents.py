@@ -518,6 +518,23 @@ async def test_async_generator_errors_and_athrow(content: Telemetry) -> None:
     assert content.only_span().attributes["error.type"] == "LookupError"
 
 
+async def test_async_generator_agent_streams_a_model_answer(content: Telemetry, aclient: openai.AsyncOpenAI) -> None:
+    """An agent that is an async generator relaying a model stream parents the model span and names it."""
+    @trace_agent(name="streamer")
+    async def agent(question: str) -> AsyncIterator[str]:
+        stream = await aclient.chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": question}], stream=True)
+        async for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                yield chunk.choices[0].delta.content
+
+    assert "".join([piece async for piece in agent("hello")]) == "You said: hello"
+    spans = by_name(content)
+    assert spans["chat gpt-4o-mini"].parent.span_id == spans["invoke_agent streamer"].context.span_id
+    assert spans["chat gpt-4o-mini"].attributes["gen_ai.agent.name"] == "streamer"
+    assert spans["invoke_agent streamer"].end_time >= spans["chat gpt-4o-mini"].end_time
+
+
 # --- tool-call linkage -------------------------------------------------------------------------------
 
 

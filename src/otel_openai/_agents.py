@@ -279,7 +279,7 @@ def _generator_wrapper(func: Callable[..., Any], make_scope: MakeScope) -> Calla
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         scope = make_scope(args, kwargs)
         scope._start()
-        yielded: Optional[list[Any]] = [] if scope._content else None
+        yielded = _collector(scope)
         error: Optional[BaseException] = None
         try:
             token = scope._attach()
@@ -324,7 +324,7 @@ def _async_generator_wrapper(func: Callable[..., Any], make_scope: MakeScope) ->
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         scope = make_scope(args, kwargs)
         scope._start()
-        yielded: Optional[list[Any]] = [] if scope._content else None
+        yielded = _collector(scope)
         error: Optional[BaseException] = None
         try:
             token = scope._attach()
@@ -361,6 +361,11 @@ def _async_generator_wrapper(func: Callable[..., Any], make_scope: MakeScope) ->
         finally:
             _finish_generator(scope, yielded, error)
     return wrapper
+
+
+def _collector(scope: Scope) -> Optional[list[Any]]:
+    """A list for a tool's yielded items when they will be recorded; agents record no result."""
+    return [] if scope._content and isinstance(scope, ToolScope) else None
 
 
 def _keep(yielded: Optional[list[Any]], item: Any) -> None:
