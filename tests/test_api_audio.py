@@ -117,7 +117,7 @@ async def test_transcription_text_format(instrument: Any, async_client: bool) ->
 
 
 @pytest.mark.skipif("stream" not in inspect.signature(openai.resources.audio.Transcriptions.create).parameters,
-                    reason="streamed transcription arrived in openai 1.70; this SDK lacks it")
+                    reason="this SDK (openai 1.40) has no streamed transcription")
 async def test_transcription_stream(instrument: Any, async_client: bool) -> None:
     """A streamed transcription stays an openai.Stream and ends with the done event's text and usage."""
     t = instrument(capture_content="SPAN_ONLY")
@@ -180,7 +180,7 @@ async def test_speech_streamed_bytes(instrument: Any, async_client: bool) -> Non
 
 
 @pytest.mark.skipif("stream" not in inspect.signature(openai.resources.audio.Transcriptions.create).parameters,
-                    reason="streamed transcription arrived in openai 1.70; this SDK lacks it")
+                    reason="this SDK (openai 1.40) has no streamed transcription")
 async def test_transcription_stream_closed_early(instrument: Any, async_client: bool) -> None:
     """Closing a transcription stream after the first delta ends the span once, with the partial text."""
     t = instrument(capture_content="SPAN_ONLY")

@@ -42,7 +42,7 @@ def streams_images() -> bool:
 
 
 needs_image_streams = pytest.mark.skipif(not streams_images(),
-                                         reason="image streaming arrived in openai 1.98; this SDK lacks it")
+                                         reason="this SDK (openai 1.40) has no image streaming")
 
 
 @pytest.fixture(params=[False, True], ids=["sync", "async"])

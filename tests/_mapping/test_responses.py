@@ -59,7 +59,7 @@ def test_failed_response() -> None:
 def test_conversation_from_response() -> None:
     """The response's conversation id is recorded."""
     if "conversation" not in types.Response.model_fields:
-        pytest.skip("this SDK's Response has no conversation field (openai < 1.101)")
+        pytest.skip("this SDK's Response has no conversation field")
     resp = response(conversation={"id": "conv_7"})
     assert responses.response_attributes(resp).get(sc.CONVERSATION_ID) == "conv_7"
 

@@ -74,7 +74,7 @@ def _message(text: str) -> dict[str, Any]:
 
 
 class TranscriptionAccumulator:
-    """Streamed transcription events (``stream=True``, openai >= 1.70): ``transcript.text.done`` holds
+    """Streamed transcription events (``stream=True``; not in openai 1.40): ``transcript.text.done`` holds
     the whole text and the usage; deltas are kept, when capturing, only for a stream cut short."""
 
     __slots__ = ("_capture", "_deltas", "_done")

@@ -70,7 +70,7 @@ def _message(msg_parts: list[parts.Part]) -> dict[str, Any]:
 
 
 class ImagesAccumulator:
-    """Streamed image events (``stream=True``, openai >= 1.98): the ``*.completed`` event holds the
+    """Streamed image events (``stream=True``; not in openai 1.40): the ``*.completed`` event holds the
     final image and the usage; partial images are neither kept nor recorded."""
 
     __slots__ = ("_capture", "_completed")
