@@ -75,6 +75,21 @@ async def test_client_bound_deployment_is_the_request_model(instrument: Any, asy
     assert span.attributes[sc.REQUEST_MODEL] == "prod-4o"
 
 
+@pytest.mark.skipif(not hasattr(openai.OpenAI, "responses"),
+                    reason="the Responses API arrived in openai 1.66; this SDK lacks it")
+async def test_responses_on_deployment_bound_client(instrument: Any, async_client: bool) -> None:
+    """Responses is not a deployment endpoint: even on a deployment-bound client the body's model is used."""
+    seen: list[Any] = []
+    t = instrument()
+    client = azure_client(serve("responses/text.json", seen), async_client, azure_deployment="prod-4o")
+    await resolve(client.responses.create(model="gpt-4o-deploy", input="hi"))
+    assert "/deployments/" not in seen[0].url.path
+    attrs = t.only_span().attributes
+    assert attrs[sc.REQUEST_MODEL] == "gpt-4o-deploy"
+    assert attrs[sc.PROVIDER_NAME] == "azure.ai.openai"
+    assert attrs[sc.AZURE_OPENAI_API_VERSION] == API_VERSION
+
+
 async def test_embeddings_on_azure(instrument: Any, async_client: bool) -> None:
     """Embeddings on Azure carry the same provider attributes."""
     t = instrument()

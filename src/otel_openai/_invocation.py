@@ -45,7 +45,7 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
     if model is not None:
         attrs[sc.REQUEST_MODEL] = model
     attrs.update(server)
-    attrs.update(azure_attributes(client))
+    attrs.update(azure_attributes(client, api.azure_deployment_path))
     agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by trace_agent: one context lookup per call
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]

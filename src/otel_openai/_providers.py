@@ -53,17 +53,18 @@ def provider_name(client: Any, host: Optional[str], override: Optional[str]) -> 
     return _provider_for_host(host or "")
 
 
-def azure_attributes(client: Any) -> Attributes:
+def azure_attributes(client: Any, deployment_path: bool) -> Attributes:
     """For Azure clients: the API version, and the deployment as request model when the client is
-    bound to one (``azure_deployment=``, which puts ``/deployments/{name}`` in the base URL and makes
-    the body's ``model`` irrelevant). Empty for every other client."""
+    bound to one (``azure_deployment=`` puts ``/deployments/{name}`` in the base URL) and the endpoint
+    is one the SDK sends there (``deployment_path``), which makes the body's ``model`` irrelevant.
+    Empty for every other client."""
     if not _is_azure(client.__class__):
         return {}
     attrs: Attributes = {}
     version = getattr(client, "_api_version", None)
     if isinstance(version, str) and version:
         attrs[sc.AZURE_OPENAI_API_VERSION] = version
-    deployment = _deployment(str(client.base_url.path))
+    deployment = _deployment(str(client.base_url.path)) if deployment_path else None
     if deployment:
         attrs[sc.REQUEST_MODEL] = deployment
     return attrs

@@ -15,7 +15,7 @@ from otel_openai import _mapping as m
     ("post", "/completions", m.COMPLETIONS),
     ("post", "/images/generations", m.IMAGES),
     ("post", "/images/edits", m.IMAGES),
-    ("post", "/images/variations", m.IMAGES),
+    ("post", "/images/variations", m.IMAGE_VARIATIONS),
     ("post", "/audio/speech", m.SPEECH),
     ("post", "/audio/transcriptions", m.TRANSCRIPTION),
     ("post", "/audio/translations", m.TRANSCRIPTION),

@@ -56,6 +56,9 @@ class Api:
     # The mapping's view of the request (``FinalRequestOptions`` in, a body-like mapping out); GET
     # endpoints and SDK-added defaults need more than ``json_data``.
     request_body: Callable[[Any], Mapping[str, Any]] = json_body
+    # Azure clients bound to a deployment send this endpoint to ``/deployments/{name}/...`` (the SDK's
+    # ``_deployments_endpoints``); other endpoints use the body's ``model``.
+    azure_deployment_path: bool = False
 
 
 CHAT = Api(
@@ -66,6 +69,7 @@ CHAT = Api(
     input_messages=chat.input_messages,
     output_messages=chat.output_messages,
     tool_definitions=chat.tool_definitions,
+    azure_deployment_path=True,
 )
 
 EMBEDDINGS = Api(
@@ -73,6 +77,7 @@ EMBEDDINGS = Api(
     request_attributes=embeddings.request_attributes,
     response_attributes=embeddings.response_attributes,
     request_body=embeddings.request_body,
+    azure_deployment_path=True,
 )
 
 RESPONSES = Api(
@@ -96,6 +101,7 @@ COMPLETIONS = Api(
     accumulator=completions.CompletionsAccumulator,
     input_messages=completions.input_messages,
     output_messages=completions.output_messages,
+    azure_deployment_path=True,
 )
 
 IMAGES = Api(
@@ -105,6 +111,7 @@ IMAGES = Api(
     accumulator=images.ImagesAccumulator,
     input_messages=images.input_messages,
     output_messages=images.output_messages,
+    azure_deployment_path=True,
 )
 
 SPEECH = Api(
@@ -113,6 +120,7 @@ SPEECH = Api(
     response_attributes=audio.speech_response_attributes,
     input_messages=audio.speech_input_messages,
     system_instructions=audio.speech_instructions,
+    azure_deployment_path=True,
 )
 
 TRANSCRIPTION = Api(
@@ -122,6 +130,7 @@ TRANSCRIPTION = Api(
     accumulator=audio.TranscriptionAccumulator,
     input_messages=audio.transcription_input_messages,
     output_messages=audio.transcription_output_messages,
+    azure_deployment_path=True,
 )
 
 MODERATIONS = Api(
@@ -132,6 +141,9 @@ MODERATIONS = Api(
     output_messages=moderations.output_messages,
 )
 
+# Variations are not among Azure's deployment endpoints.
+IMAGE_VARIATIONS = dataclasses.replace(IMAGES, azure_deployment_path=False)
+
 # (HTTP method, path) -> Api. Endpoints not listed here pass through untouched, at the cost of one lookup.
 ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/chat/completions"): CHAT,
@@ -140,7 +152,7 @@ ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/completions"): COMPLETIONS,
     ("post", "/images/generations"): IMAGES,
     ("post", "/images/edits"): IMAGES,
-    ("post", "/images/variations"): IMAGES,
+    ("post", "/images/variations"): IMAGE_VARIATIONS,
     ("post", "/audio/speech"): SPEECH,
     ("post", "/audio/transcriptions"): TRANSCRIPTION,
     ("post", "/audio/translations"): TRANSCRIPTION,
