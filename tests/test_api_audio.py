@@ -196,3 +196,30 @@ async def test_transcription_stream_closed_early(instrument: Any, async_client: 
     attrs = t.only_span().attributes
     assert sc.USAGE_INPUT_TOKENS not in attrs
     assert json.loads(attrs[sc.OUTPUT_MESSAGES])[0]["parts"] == [{"type": "text", "content": "Hello "}]
+
+
+async def test_speech_instructions_and_error(instrument: Any, async_client: bool) -> None:
+    """Speech instructions are system instructions; a failed speech call records error.type."""
+    t = instrument(capture_content="SPAN_ONLY")
+    client = make_client(lambda r: json_response({"error": {"message": "bad voice"}}, 400),
+                         async_client=async_client)
+    # openai 1.40 predates `instructions=`; its users send it through extra_body, which is recorded too.
+    knows = "instructions" in inspect.signature(openai.resources.audio.Speech.create).parameters
+    extra = {"instructions": "Speak softly."} if knows else {"extra_body": {"instructions": "Speak softly."}}
+    with pytest.raises(openai.BadRequestError):
+        await resolve(client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Hi", **extra))
+    attrs = t.only_span().attributes
+    assert json.loads(attrs[sc.SYSTEM_INSTRUCTIONS]) == [{"type": "text", "content": "Speak softly."}]
+    assert attrs[sc.ERROR_TYPE] == "openai.BadRequestError"
+
+
+# openai 3.x deprecates audio.translations; the SDK's own warning is not ours.
+@pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")
+async def test_translation_content(instrument: Any, async_client: bool) -> None:
+    """With capture on, a translation's text is the output message; the audio is not recorded."""
+    t = instrument(capture_content="SPAN_ONLY")
+    client = make_client(serve("audio/translation.json"), async_client=async_client)
+    await resolve(client.audio.translations.create(model="whisper-1", file=("a.wav", AUDIO_UPLOAD, "audio/wav")))
+    attrs = t.only_span().attributes
+    assert json.loads(attrs[sc.OUTPUT_MESSAGES])[0]["parts"] == [{"type": "text", "content": "Hello world."}]
+    assert "secret-audio" not in everything(t)
