@@ -254,3 +254,15 @@ def test_accumulator_empty() -> None:
     acc = chat.ChatAccumulator(True)
     assert acc.attributes() == {}
     assert acc.output_messages(False) == []
+
+
+@pytest.mark.parametrize("body", [
+    {"response_format": {"type": []}},
+    {"response_format": {"type": {"nested": 1}}},
+    {"response_format": "json_object"},
+    {"modalities": "audio"},
+])
+def test_output_type_odd_payloads(body: dict[str, Any]) -> None:
+    """Malformed ``response_format`` / ``modalities`` values give no output type instead of raising."""
+    assert chat.output_type(body) is None
+    assert chat.request_attributes(body) == {sc.OPENAI_API_TYPE: "chat_completions"}

@@ -54,7 +54,7 @@ def output_type(body: Mapping[str, Any]) -> Optional[str]:
     modalities = body.get("modalities")
     if isinstance(modalities, (list, tuple)) and "audio" in modalities:
         return "speech"
-    kind = get(body.get("response_format"), "type")
+    kind = as_str(get(body.get("response_format"), "type"))  # odd payloads may hold unhashable values
     if kind == "text":
         return "text"
     if kind in _JSON_FORMATS:
