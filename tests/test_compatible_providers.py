@@ -38,8 +38,9 @@ def async_client(request: Any) -> bool:
     ("https://api.deepseek.com/v1", "deepseek", 443),
     ("https://api.mistral.ai/v1", "mistral_ai", 443),
     ("https://api.x.ai/v1", "x_ai", 443),
-    ("https://openrouter.ai/api/v1", "openrouter", 443),
-    ("https://api.together.xyz/v1", "together_ai", 443),
+    ("https://openrouter.ai/api/v1", "openai", 443),  # no well-known provider value: `openai`
+    ("https://api.together.xyz/v1", "openai", 443),
+    ("https://api.perplexity.ai", "perplexity", 443),
     ("https://generativelanguage.googleapis.com/v1beta/openai/", "gcp.gemini", 443),
     ("http://localhost:11434/v1", "openai", 11434),  # Ollama: the host proves nothing, so `openai`
     ("http://vllm.internal/v1", "openai", 80),

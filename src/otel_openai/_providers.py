@@ -18,10 +18,6 @@ _KNOWN_HOSTS = {
     "api.x.ai": "x_ai",
     "api.perplexity.ai": "perplexity",
     "generativelanguage.googleapis.com": "gcp.gemini",
-    "openrouter.ai": "openrouter",
-    "api.together.xyz": "together_ai",
-    "api.fireworks.ai": "fireworks_ai",
-    "api.cerebras.ai": "cerebras",
 }
 _KNOWN_SUFFIXES = ((".openai.azure.com", sc.PROVIDER_AZURE),)
 _DEFAULT_PORTS = {"https": 443, "http": 80}

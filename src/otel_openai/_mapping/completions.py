@@ -15,7 +15,7 @@ from otel_openai._mapping._usage import usage_attributes
 def request_attributes(body: Mapping[str, Any]) -> Attributes:
     """The chat sampling parameters apply unchanged; there is no API type for the legacy endpoint."""
     attrs = chat.request_attributes(body)
-    del attrs[sc.OPENAI_API_TYPE]
+    attrs.pop(sc.OPENAI_API_TYPE, None)
     return attrs
 
 
