@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import inspect
 import json
+import weakref
 from typing import Any
 
 import openai
@@ -373,3 +374,15 @@ async def test_content_on_events_only(instrument: Any, async_client: bool) -> No
     assert record.body[sc.INPUT_MESSAGES] == [{"role": "user", "parts": [{"type": "text", "content": "Capital?"}]}]
     assert record.body[sc.OUTPUT_MESSAGES][0]["parts"][-1] == {"type": "text", "content": "Paris."}
     assert record.attributes[sc.OPENAI_API_TYPE] == "responses"
+
+
+def test_nothing_kept_after_the_span_ends(instrument: Any) -> None:
+    """Once a traced stream is drained and dropped, no response object from it stays alive anywhere."""
+    instrument(capture_content="SPAN_ONLY")
+    client = make_client(serve("responses/stream_text.sse"))
+    stream = client.responses.create(model=MODEL, input="hi", stream=True)
+    events = list(stream)
+    final = weakref.ref(events[-1].response)
+    del stream, events
+    gc.collect()
+    assert final() is None
