@@ -56,6 +56,14 @@ def test_failed_response() -> None:
     assert attrs[sc.RESPONSE_FINISH_REASONS] == ["failed"]
 
 
+def test_background_response_has_no_finish_reason_yet() -> None:
+    """A queued or running background response reports no finish reason; the output message has none."""
+    for status in ("queued", "in_progress"):
+        resp = response(status=status, background=True)
+        assert sc.RESPONSE_FINISH_REASONS not in responses.response_attributes(resp)
+        assert responses.output_messages(resp, False)[0]["finish_reason"] == ""
+
+
 def test_conversation_from_response() -> None:
     """The response's conversation id is recorded."""
     if "conversation" not in types.Response.model_fields:

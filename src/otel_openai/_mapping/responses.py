@@ -17,6 +17,7 @@ _CLIENT_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 # Events that carry the whole ``Response`` object so far.
 _RESPONSE_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
+_UNFINISHED = frozenset({"queued", "in_progress"})
 
 
 # --- request --------------------------------------------------------------------------------------
@@ -82,14 +83,16 @@ def response_attributes(response: Any) -> Attributes:
 
 def finish_reason(response: Any) -> Optional[str]:
     """The chat-style reason for a response's status: ``stop``, ``tool_calls``, the incomplete reason
-    (``max_output_tokens``, ``content_filter``), or the status itself (``failed``, ``cancelled``, ...)."""
+    (``max_output_tokens``, ``content_filter``), the status itself (``failed``, ``cancelled``, ...), or
+    None while it is queued or in progress."""
     status = as_str(enum_value(get(response, "status")))
     if status == "completed":
         output = get(response, "output") or ()
         return "tool_calls" if any(_kind(i) in _CLIENT_CALLS for i in output) else "stop"
     if status == "incomplete":
         return as_str(get(get(response, "incomplete_details"), "reason")) or status
-    return status
+    # A background response that is still queued or running has not finished yet.
+    return None if status in _UNFINISHED else status
 
 
 # --- content (opt-in) -----------------------------------------------------------------------------
