@@ -775,3 +775,43 @@ async def test_cancelled_while_waiting_for_response(instrument: Any) -> None:
     assert span.status.status_code is StatusCode.ERROR
     assert span.attributes[sc.ERROR_TYPE].endswith("CancelledError")
     assert not trace.get_current_span().get_span_context().is_valid
+
+
+async def test_with_streaming_response_parse_error(instrument: Any, async_client: bool) -> None:
+    """A body the user's ``parse()`` cannot decode: the SDK's error reaches the user, and the span ends once
+    with ERROR."""
+    t = instrument()
+
+    def handler(request: Any) -> Any:
+        return http.Response(200, content=b"{not json", headers={"content-type": "application/json"})
+
+    client = make_client(handler, async_client=async_client)
+    manager = client.chat.completions.with_streaming_response.create(model="gpt-4o-mini", messages=MESSAGES)
+    with pytest.raises(Exception) as info:  # the decode error's type differs by SDK version
+        if async_client:
+            async with manager as response:
+                await response.parse()
+        else:
+            with manager as response:
+                response.parse()
+    span = t.only_span()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == str(info.value)
+    assert len(t.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
+
+
+async def test_raw_stream_never_parsed_ends_when_collected(instrument: Any, async_client: bool) -> None:
+    """A ``with_raw_response`` stream the user never parses still ends its span when the response is collected."""
+    import gc
+
+    t = instrument()
+    client = make_client(lambda r: sse_fixture("chat/stream_usage.sse"), async_client=async_client)
+    raw = await resolve(client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES,
+                                                                          stream=True))
+    assert raw.headers["content-type"] == "text/event-stream"
+    assert t.finished_spans() == []
+    del raw
+    gc.collect()
+    span = t.only_span()
+    assert span.attributes[sc.REQUEST_STREAM] is True
+    assert span.status.status_code is StatusCode.UNSET
