@@ -199,7 +199,9 @@ async def test_stream_failure_events(instrument: Any, async_client: bool, fixtur
     client = make_client(serve(fixture), async_client=async_client)
     events = await drain(await resolve(client.responses.create(model=MODEL, input="hi", stream=True)))
     assert len(events) == 3
-    assert t.only_span().attributes[sc.ERROR_TYPE] == error
+    span = t.only_span()
+    assert span.attributes[sc.ERROR_TYPE] == error
+    assert span.status.status_code is StatusCode.ERROR
 
 
 async def test_stream_helper(instrument: Any, async_client: bool) -> None:

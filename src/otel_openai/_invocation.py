@@ -201,6 +201,9 @@ class Invocation:
         if exc is not None:
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
+        elif sc.ERROR_TYPE in attrs:
+            # The call returned, but its body reports a failure (a failed Responses stream or response).
+            span.set_status(Status(StatusCode.ERROR, str(attrs[sc.ERROR_TYPE])))
 
     def _record_metrics(self, attrs: Attributes, duration: float, exc: Optional[BaseException]) -> None:
         metric_attrs = metric_attributes({**self.attrs, **attrs})
