@@ -159,9 +159,9 @@ ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/moderations"): MODERATIONS,
 }
 
-# Paths with one id segment: (method, "/prefix/", segments after the prefix) -> Api. Consulted only when
-# the exact lookup misses and the URL starts with a listed prefix, so untraced endpoints pay one dict
-# lookup and a few ``startswith`` calls.
+# Paths ending in one id segment: (method, "/prefix/") -> Api, matching "/prefix/{id}" only. Consulted
+# only when the exact lookup misses, so untraced endpoints pay one dict lookup and one ``startswith`` per
+# pattern (there is one).
 PATTERNS: dict[tuple[str, str], Api] = {
     ("get", "/responses/"): RESPONSES_RETRIEVE,
 }
