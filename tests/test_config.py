@@ -173,3 +173,22 @@ def test_env_read_once_at_instrument(instrument: Any, monkeypatch: Any) -> None:
     span, records = _chat(t)
     assert sc.INPUT_MESSAGES not in span.attributes
     assert records == []
+
+
+def test_count_kwargs_are_clamped(caplog: Any) -> None:
+    """A negative count means zero, and a non-number keeps the default instead of failing ``instrument()``."""
+    assert resolve(env={}, stream_chunk_events=-1).stream_chunk_events == 0
+    assert resolve(env={}, max_content_length=-5).max_content_length == 0
+    with caplog.at_level(logging.WARNING, logger="otel_openai._config"):
+        assert resolve(env={}, stream_chunk_events="lots").stream_chunk_events == 0
+    assert resolve(env={}, stream_chunk_events=3).stream_chunk_events == 3
+
+
+def test_negative_chunk_event_limit_adds_no_events(instrument: Any) -> None:
+    """``stream_chunk_events=-1`` adds no chunk events rather than one per chunk without limit."""
+    from tests.conftest import sse_fixture
+
+    t = instrument(stream_chunk_events=-1)
+    client = make_client(lambda r: sse_fixture("chat/stream_usage.sse"))
+    list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
+    assert t.only_span().events == ()

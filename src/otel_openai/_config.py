@@ -93,6 +93,16 @@ def _env_int(env: Mapping[str, str], name: str, default: int) -> int:
         return default
 
 
+def _whole(value: Any, default: int) -> int:
+    """A count passed to ``instrument()``: negatives mean zero (a negative chunk-event limit would otherwise
+    never run out), and a value that is no number keeps the default rather than failing ``instrument()``."""
+    try:
+        return max(int(value), 0)
+    except (TypeError, ValueError):
+        _logger.warning("%r is not a whole number; using %d", value, default)
+        return default
+
+
 def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -113,11 +123,12 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         capture=parse_capture(capture if capture is not None else env.get(ENV_CAPTURE_CONTENT)),
         provider_name=provider if provider is not None else (env.get(ENV_PROVIDER_NAME) or None),
         max_content_length=(
-            max_len if max_len is not None else _env_int(env, ENV_MAX_CONTENT_LENGTH, DEFAULT_MAX_CONTENT_LENGTH)
+            _whole(max_len, DEFAULT_MAX_CONTENT_LENGTH) if max_len is not None
+            else _env_int(env, ENV_MAX_CONTENT_LENGTH, DEFAULT_MAX_CONTENT_LENGTH)
         ),
         capture_media=media if media is not None else _env_bool(env, ENV_CAPTURE_MEDIA, False),
         stream_chunk_events=(
-            chunk_events if chunk_events is not None else _env_int(env, ENV_STREAM_CHUNK_EVENTS, 0)
+            _whole(chunk_events, 0) if chunk_events is not None else _env_int(env, ENV_STREAM_CHUNK_EVENTS, 0)
         ),
         time_per_chunk_metric=(
             chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, True)
