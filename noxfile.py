@@ -63,7 +63,7 @@ _register_unit_sessions()
 def lint(session: nox.Session) -> None:
     """ruff over the source, tests, examples and benchmarks."""
     session.install("ruff")
-    session.run("ruff", "check", "src", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", "src", "tests", "examples", "benchmarks", "scripts", "noxfile.py")
 
 
 @nox.session
@@ -97,6 +97,7 @@ def soak(session: nox.Session) -> None:
 @nox.session
 def e2e(session: nox.Session) -> None:
     """Zero-code export into real OTLP backends (Phoenix, MLflow) on loopback."""
-    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp", *TEST_DEPS)
+    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp", "pyyaml",
+                    *TEST_DEPS)
     env = {"OTEL_OPENAI_E2E": "1", **({"CI": os.environ["CI"]} if "CI" in os.environ else {})}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e", *session.posargs, env=env)
