@@ -378,7 +378,7 @@ async def test_content_on_events_only(instrument: Any, async_client: bool) -> No
     assert record.attributes[sc.OPENAI_API_TYPE] == "responses"
 
 
-def test_nothing_kept_after_the_span_ends(instrument: Any) -> None:
+def test_nothing_kept_after_the_stream_ends(instrument: Any) -> None:
     """Once a traced stream is drained and dropped, no response object from it stays alive anywhere."""
     instrument(capture_content="SPAN_ONLY")
     client = make_client(serve("responses/stream_text.sse"))
