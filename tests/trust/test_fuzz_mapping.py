@@ -25,19 +25,6 @@ from tests.trust._support import (
 from tests.trust._telemetry import FuzzPipeline
 
 ENDPOINTS = endpoints()
-# (test, path) -> the known bug the deterministic fuzz run hits there; see the pinned examples below.
-KNOWN = {
-    ("response", "/moderations"): "moderations._verdict: `categories` that is a list has no .items()",
-    ("accumulator", "/audio/transcriptions"): "transcription accumulator joins a missing delta (None)",
-    ("accumulator", "/responses"): "responses accumulator joins a missing delta (None)",
-    ("response", "/responses"): "responses.item_parts: unhashable `type` in an output item",
-    ("content", "/responses"): "responses.item_parts: unhashable `type` in an input item",
-}
-
-
-def _params(test: str, selected: list[Endpoint]) -> list[Any]:
-    return [pytest.param(e, id=repr(e), marks=[pytest.mark.xfail(strict=False, reason=KNOWN[test, e.path])]
-                         if (test, e.path) in KNOWN else []) for e in selected]
 CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.OUTPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 PIPELINE = FuzzPipeline()
 
@@ -78,7 +65,7 @@ def test_request_attributes_are_valid_for_any_body(endpoint: Endpoint, data: st.
     assert attribute_problems(endpoint.api.request_attributes(body)) == []
 
 
-@pytest.mark.parametrize("endpoint", _params("content", ENDPOINTS))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data(), limit=st.sampled_from([0, 8, 32_768]))
 def test_request_content_is_valid_json_for_any_body(endpoint: Endpoint, data: st.DataObject, limit: int) -> None:
@@ -89,7 +76,7 @@ def test_request_content_is_valid_json_for_any_body(endpoint: Endpoint, data: st
             assert _content_ok(fn(body), limit), name
 
 
-@pytest.mark.parametrize("endpoint", _params("response", ENDPOINTS))
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data())
 def test_response_attributes_are_valid_for_any_response(endpoint: Endpoint, data: st.DataObject) -> None:
@@ -99,7 +86,7 @@ def test_response_attributes_are_valid_for_any_response(endpoint: Endpoint, data
     assert _content_ok(endpoint.api.output_messages(response, False), 16)
 
 
-@pytest.mark.parametrize("endpoint", _params("accumulator", [e for e in ENDPOINTS if e.api.accumulator]))
+@pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.api.accumulator], ids=repr)
 @FUZZ
 @given(data=st.data(), capture=st.booleans())
 def test_accumulator_attributes_are_valid_for_any_chunks(endpoint: Endpoint, data: st.DataObject,
@@ -185,9 +172,8 @@ def test_non_string_media_data_becomes_an_empty_blob() -> None:
     assert _parts.blob("image", 1, None, False) == {"type": "blob", "modality": "image", "content": None, "size": 0}
 
 
-# --- found by fuzzing in mapping modules owned elsewhere: the guard in _invocation.py contains each one
-# (the call and the span are unaffected), but the mapping raises where issue 7 says it must not, so a
-# span loses all its output messages or response attributes because of one malformed item. ----------
+# --- found by fuzzing in mapping modules owned elsewhere (fixed in ff8a6ae): the guard in _invocation.py
+# contained each one, but a span lost all its output messages or response attributes to one malformed item.
 
 
 def _endpoint(path: str, needs: str = "response") -> Endpoint:
@@ -207,8 +193,6 @@ def _chunks(endpoint: Endpoint, raws: list[Any], capture: bool) -> Any:
     return acc
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="responses.item_parts: `kind in _CLIENT_OUTPUTS` with an unhashable `type`")
 def test_responses_output_item_with_a_list_type_is_kept_as_a_part() -> None:
     """A Responses output item whose ``type`` is a list becomes a generic part instead of raising."""
     endpoint = _endpoint("/responses")
@@ -216,16 +200,12 @@ def test_responses_output_item_with_a_list_type_is_kept_as_a_part() -> None:
     assert _content_ok(endpoint.api.output_messages(response, False), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="responses.item_parts via input_messages: unhashable `type` in an input item")
 def test_responses_input_item_with_a_list_type_is_kept_as_a_part() -> None:
     """A Responses input item whose ``type`` is a list becomes a generic part instead of raising."""
     endpoint = _endpoint("/responses")
     assert _content_ok(endpoint.api.input_messages({"input": [{"type": [], "content": None}]}, False), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError,
-                   reason="moderations._verdict: `categories` that is a list has no .items()")
 def test_moderation_result_with_list_categories_is_kept() -> None:
     """A moderation result whose ``categories`` is not an object still yields an output message."""
     endpoint = _endpoint("/moderations")
@@ -233,16 +213,12 @@ def test_moderation_result_with_list_categories_is_kept() -> None:
     assert _content_ok(endpoint.api.output_messages(response, False), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="audio transcription accumulator: a delta event without `delta` joins None")
 def test_transcription_delta_without_text_is_skipped() -> None:
     """A ``transcript.text.delta`` event with no ``delta`` is skipped, not joined as None."""
     acc = _chunks(_endpoint("/audio/transcriptions", "chunk"), [{"type": "transcript.text.delta"}], True)
     assert _content_ok(acc.output_messages(False), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="responses accumulator: an output_text.delta event without `delta` joins None")
 def test_responses_text_delta_without_text_is_skipped() -> None:
     """A ``response.output_text.delta`` event with no ``delta`` is skipped, not joined as None."""
     acc = _chunks(_endpoint("/responses", "chunk"), [{"type": "response.output_text.delta"}], True)
