@@ -126,24 +126,28 @@ class Invocation:
             self._acc = self.api.accumulator(self.t.settings.capture_content)
 
     def on_chunk(self, chunk: Any) -> None:
-        """Per chunk: a clock read, at most one histogram point, and the accumulator's field reads."""
+        """Per chunk: a clock read, the accumulator's field reads, and for output chunks at most one
+        histogram point. Chunks without output (usage-only, lifecycle events) do not count for timing."""
         try:
             now = time.perf_counter()
             acc = self._acc
-            if acc is not None:
-                acc.add(chunk)
-            if self._last_chunk is None:
-                self._ttfc = now - self.start
-            elif self.t.settings.time_per_chunk_metric:
-                if self._chunk_attrs is None:
-                    # Computed once, at the second chunk: Azure's first is an anonymous prompt-filter chunk.
-                    self._chunk_attrs = self._stream_metric_attributes()
-                self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
-            self._last_chunk = now
+            output = acc.add(chunk) if acc is not None else True
             if self._chunk_events:
                 self._chunk_event(chunk)
+            if output:
+                self._time_chunk(now)
         except Exception:
             _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+
+    def _time_chunk(self, now: float) -> None:
+        if self._last_chunk is None:
+            self._ttfc = now - self.start
+        elif self.t.settings.time_per_chunk_metric:
+            if self._chunk_attrs is None:
+                # Computed once, at the second output chunk, when the response model is known.
+                self._chunk_attrs = self._stream_metric_attributes()
+            self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
+        self._last_chunk = now
 
     def _stream_metric_attributes(self) -> Attributes:
         response_attrs = self._acc.attributes() if self._acc is not None else {}

@@ -210,6 +210,17 @@ def test_accumulator_attributes_without_content() -> None:
     assert acc._text == {} and acc._tools == {}
 
 
+def test_accumulator_reports_output_chunks() -> None:
+    """Chunks with choices are output; the usage-only last chunk and Azure's empty prompt-filter chunk are not."""
+    acc = chat.ChatAccumulator(False)
+    flags = [acc.add(chunk) for chunk in chunks("chat/stream_usage.sse")]
+    assert flags[:-1] == [True] * (len(flags) - 1)
+    assert flags[-1] is False
+    # The SDK builds chunks without validation; Azure's first one has an empty id and no choices.
+    prompt_filter = ChatCompletionChunk.construct(id="", model="", object="", created=0, choices=[], usage=None)
+    assert chat.ChatAccumulator(False).add(prompt_filter) is False
+
+
 def test_accumulator_text() -> None:
     """Text deltas are joined per choice."""
     acc = chat.ChatAccumulator(True)

@@ -138,3 +138,13 @@ def test_accumulator_error_event() -> None:
     for event in events("responses/stream_error_event.sse"):
         acc.add(event)
     assert acc.attributes()[sc.ERROR_TYPE] == "rate_limit_exceeded"
+
+
+def test_accumulator_counts_only_deltas_as_output() -> None:
+    """Lifecycle events (created, in_progress, completed) are not output chunks; text deltas are, so the
+    time to first chunk starts at the first token rather than at ``response.created``."""
+    acc = responses.ResponsesAccumulator(False)
+    flags = {event.type: acc.add(event) for event in events("responses/stream_text.sse")}
+    assert flags["response.created"] is False
+    assert flags["response.completed"] is False
+    assert flags["response.output_text.delta"] is True

@@ -16,7 +16,9 @@ Messages = list[dict[str, Any]]
 class Accumulator(Protocol):
     """Folds streamed chunks or events into response attributes and, if capturing, output messages."""
 
-    def add(self, chunk: Any) -> None: ...
+    def add(self, chunk: Any) -> bool:
+        """Fold one chunk in; True when it carries model output (timing metrics count only those)."""
+        ...
 
     def attributes(self) -> Attributes: ...
 

@@ -84,7 +84,7 @@ class TranscriptionAccumulator:
         self._done: Any = None
         self._deltas: list[str] = []
 
-    def add(self, event: Any) -> None:
+    def add(self, event: Any) -> bool:
         kind = getattr(event, "type", None)
         if kind == "transcript.text.done":
             self._done = event
@@ -92,6 +92,7 @@ class TranscriptionAccumulator:
             delta = getattr(event, "delta", None)
             if isinstance(delta, str):
                 self._deltas.append(delta)
+        return kind == "transcript.text.delta"
 
     def attributes(self) -> Attributes:
         return _usage(get(self._done, "usage")) if self._done is not None else {}

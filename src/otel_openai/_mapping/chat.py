@@ -207,19 +207,22 @@ class ChatAccumulator:
         self._refusal: dict[int, list[str]] = {}
         self._tools: dict[int, dict[int, list[Any]]] = {}
 
-    def add(self, chunk: Any) -> None:
+    def add(self, chunk: Any) -> bool:
         if self._first is None and chunk.id:
             # Azure opens with a prompt-filter chunk whose id and model are empty; skip it.
             self._first = chunk
         usage = chunk.usage
         if usage is not None:
             self._usage = usage
-        for choice in chunk.choices:
+        choices = chunk.choices
+        for choice in choices:
             reason = choice.finish_reason
             if reason is not None:
                 self._finish[choice.index] = reason
             if self._capture:
                 self._add_delta(choice.index, choice.delta)
+        # The usage-only last chunk and Azure's prompt-filter first chunk have no choices: not output.
+        return bool(choices)
 
     def _add_delta(self, index: int, delta: Any) -> None:
         if delta is None:

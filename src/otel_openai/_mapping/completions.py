@@ -66,13 +66,14 @@ class CompletionsAccumulator:
         self._finish: dict[int, Any] = {}
         self._text: dict[int, list[str]] = {}
 
-    def add(self, chunk: Any) -> None:
+    def add(self, chunk: Any) -> bool:
         if self._first is None:
             self._first = chunk
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self._usage = usage
-        for choice in getattr(chunk, "choices", None) or ():
+        choices = getattr(chunk, "choices", None) or ()
+        for choice in choices:
             index = choice.index or 0
             if choice.finish_reason is not None:
                 self._finish[index] = choice.finish_reason
@@ -80,6 +81,7 @@ class CompletionsAccumulator:
                 self._text.setdefault(index, []).append(choice.text)
             elif self._capture:
                 self._text.setdefault(index, [])
+        return bool(choices)
 
     def attributes(self) -> Attributes:
         attrs = chat.common_response_attributes(self._first) if self._first is not None else {}

@@ -79,13 +79,15 @@ class ImagesAccumulator:
         self._capture = capture
         self._completed: list[Any] = []
 
-    def add(self, event: Any) -> None:
+    def add(self, event: Any) -> bool:
+        # Partial and final images alike are output.
         if getattr(event, "type", None) in _COMPLETED_EVENTS:
             # Without capture only the last event's usage matters; never hold more than needed.
             if self._capture:
                 self._completed.append(event)
             else:
                 self._completed[:] = [event]
+        return True
 
     def attributes(self) -> Attributes:
         attrs: Attributes = {}

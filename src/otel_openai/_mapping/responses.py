@@ -214,7 +214,7 @@ class ResponsesAccumulator:
         self._items: dict[int, Any] = {}
         self._text: dict[int, list[str]] = {}
 
-    def add(self, event: Any) -> None:
+    def add(self, event: Any) -> bool:
         kind = getattr(event, "type", None)
         if kind == "response.output_text.delta":
             delta = getattr(event, "delta", None)
@@ -229,6 +229,8 @@ class ResponsesAccumulator:
                 self._items[event.output_index] = event.item
         elif kind == "error":
             self._error = as_str(getattr(event, "code", None)) or "error"
+        # Lifecycle events (created, in_progress, output_item.added…) are not output; deltas are.
+        return isinstance(kind, str) and kind.endswith(".delta")
 
     def attributes(self) -> Attributes:
         attrs = response_attributes(self._latest) if self._latest is not None else {}
