@@ -354,3 +354,37 @@ def test_framework_span_for_another_model_does_not_hide_ours(instrumentor: OpenA
         call(make_client(chat_server), "plain")
     names = sorted(s.instrumentation_scope.name for s in telemetry.finished_spans())
     assert names == ["framework", "otel_openai"]
+
+
+async def test_uninstrument_while_an_async_stream_is_open(instrumentor: OpenAIInstrumentor,
+                                                          telemetry: Telemetry) -> None:
+    """An async stream opened while instrumented keeps working after ``uninstrument()``; its span ends once."""
+    instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
+    client = make_client(lambda request: _sse(chunks(("a", "b", "c"))), async_client=True)
+    stream = await client.chat.completions.create(model=MODEL, messages=[], stream=True)
+    first = await stream.__anext__()
+    instrumentor.uninstrument()
+    rest = [chunk async for chunk in stream]
+    assert [first.choices[0].delta.content, rest[0].choices[0].delta.content] == ["a", "b"]
+    assert len(telemetry.finished_spans()) == 1
+
+
+async def test_two_openai_instrumentations_async(instrumentor: OpenAIInstrumentor, telemetry: Telemetry) -> None:
+    """The no-duplicate rule holds for async clients too."""
+    from openai.resources.chat.completions import AsyncCompletions
+
+    tracer = trace.get_tracer("peer", tracer_provider=telemetry.tracer_provider)
+
+    async def peer(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        with tracer.start_as_current_span("chat", kind=SpanKind.CLIENT, attributes={
+                sc.OPERATION_NAME: sc.OP_CHAT, sc.REQUEST_MODEL: kwargs.get("model")}):
+            return await wrapped(*args, **kwargs)
+
+    wrapt.wrap_function_wrapper(AsyncCompletions, "create", peer)
+    try:
+        instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
+        client = make_client(chat_server, async_client=True)
+        await client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}])
+    finally:
+        AsyncCompletions.create = AsyncCompletions.create.__wrapped__  # type: ignore[method-assign]
+    assert [s.instrumentation_scope.name for s in telemetry.finished_spans()] == ["peer"]
