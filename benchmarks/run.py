@@ -25,6 +25,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import openai  # noqa: E402
 import peers  # noqa: E402
 import report  # noqa: E402
 from scenarios import SCENARIOS  # noqa: E402
@@ -32,7 +33,7 @@ from scenarios import SCENARIOS  # noqa: E402
 RESULTS = HERE / "results"
 STREAMS = [s.name for s in SCENARIOS if s.stream]
 ALL = [s.name for s in SCENARIOS]
-MEMORY_SCENARIOS = ["chat", "chat_stream", "tools", "embeddings_float", "embeddings_base64", "responses",
+MEMORY_SCENARIOS = ["chat", "chat_stream", "embeddings_float", "responses",
                     "responses_stream"]
 
 
@@ -124,8 +125,10 @@ def run_memory(python: str, with_peers: bool, retained_calls: int, specs_path: P
         targets += [(name, str(peers.python(name)), name) for name in peers.PEER_NAMES]
     found: dict[str, Any] = {}
     for label, interpreter, variant in targets:
+        # Peers and their baseline get a fifth of the calls: enough to show growth, and 5x faster.
+        calls = retained_calls if interpreter == python else retained_calls // 5
         args = ["memory", variant, "off", "--scenarios", ",".join(MEMORY_SCENARIOS),
-                "--retained-calls", str(retained_calls), "--specs", str(specs_path)]
+                "--retained-calls", str(calls), "--specs", str(specs_path)]
         out = run_worker(interpreter, args)
         if out is not None:
             found[label] = out
@@ -175,6 +178,16 @@ def summarize(rounds: list[dict[str, Any]], jobs: list[Job]) -> dict[str, Any]:
     return summary
 
 
+def _git_state() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (they are measured too)."""
+    def git(*args: str) -> str:
+        proc = subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE.parent, check=False)
+        return proc.stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src")
+    return git("rev-parse", "--short", "HEAD") + (" + uncommitted src changes" if dirty else "")
+
+
 def _keys(job: Job) -> list[str]:
     return [f"{name}/{mode}" for name in job.scenarios for mode in ("sync", "async")]
 
@@ -185,6 +198,9 @@ def main() -> None:
     parser.add_argument("--peers", action="store_true", help="also the peers, each in benchmarks/.venvs/")
     parser.add_argument("--rounds", type=int, help="rounds (default 5, --quick 2)")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--rounds-file", type=Path,
+                        help="reuse the finished rounds of an interrupted run (results/rounds-*.json)")
+    parser.add_argument("--memory-only", action="store_true", help="skip timing; memory measurements only")
     args = parser.parse_args()
     rounds = args.rounds or (2 if args.quick else 5)
     budget, batches = (0.08, 6) if args.quick else (0.4, 16)
@@ -196,14 +212,19 @@ def main() -> None:
     jobs = plan(python, args.peers)
     started = datetime.datetime.now(datetime.timezone.utc)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
-    raw = run_rounds(jobs, rounds, budget, batches, specs_path, RESULTS / f"rounds-{stamp}.json")
+    if args.rounds_file:
+        raw = json.loads(args.rounds_file.read_text())
+    elif args.memory_only:
+        raw = []
+    else:
+        raw = run_rounds(jobs, rounds, budget, batches, specs_path, RESULTS / f"rounds-{stamp}.json")
     memory = {} if args.no_memory else run_memory(python, args.peers, retained, specs_path)
     summary = summarize(raw, jobs)
     meta = {"started": started.isoformat(timespec="seconds"), "python": sys.version.split()[0],
-            "openai": raw[0]["none"]["openai"] if raw and "none" in raw[0] else "?",
-            "rounds": rounds, "budget_s": budget, "batches": batches, "peers": args.peers,
+            "openai": openai.__version__, "rounds": len(raw), "budget_s": budget, "batches": batches,
+            "peers": args.peers,
             "quick": args.quick, "argv": sys.argv[1:], "cpus": os.cpu_count(),
-            "loadavg": os.getloadavg()}
+            "loadavg": os.getloadavg(), "git": _git_state()}
     doc = {"meta": meta, "specs": specs, "summary": summary, "memory": memory, "raw": raw}
     out = RESULTS / f"bench-{stamp}-openai{meta['openai']}.json"
     out.write_text(json.dumps(doc, indent=1))

@@ -112,8 +112,19 @@ def none() -> Variant:
 
 def _instrumentor(name: str, instrumentor: Any, **kwargs: Any) -> Variant:
     instrumentor.instrument(**kwargs)
-    return Variant(name, enable=lambda: instrumentor.instrument(skip_dep_check=True, **kwargs),
-                   disable=instrumentor.uninstrument)
+    on = [True]
+
+    def enable() -> None:
+        if not on[0]:
+            instrumentor.instrument(skip_dep_check=True, **kwargs)
+            on[0] = True
+
+    def disable() -> None:
+        if on[0]:
+            instrumentor.uninstrument()
+            on[0] = False
+
+    return Variant(name, enable=enable, disable=disable)
 
 
 def ours(pipeline: Pipeline, content: bool, chunk_metric: bool = True) -> Variant:
