@@ -25,6 +25,8 @@ try:  # opentelemetry-sdk moved the in-memory log exporter between releases
 except ImportError:  # pragma: no cover
     from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
         InMemoryLogExporter as InMemoryLogRecordExporter,
+    )
+    from opentelemetry.sdk._logs.export import (
         SimpleLogRecordProcessor,
     )
 

@@ -114,7 +114,7 @@ METRIC_ATTRIBUTE_ALLOW_LIST: Final = frozenset(
     }
 )
 
-# Tool and agent spans for user code (see _agents.py).
+# Tool and agent spans for user code (see the _agents package).
 TOOL_TYPE_FUNCTION: Final = "function"
 # Not an attribute: the OpenTelemetry context key under which trace_agent leaves the agent's name, so model
 # spans started inside the agent carry gen_ai.agent.name.
