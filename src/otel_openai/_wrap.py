@@ -215,36 +215,28 @@ async def _async_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[A
     return _on_parsed(instance, result)
 
 
-def _sync_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                kwargs: dict[str, Any]) -> Any:
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        _on_closed(instance)
+def _closing(hook: Callable[[Any], None]) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Sync and async wrappers that run ``hook(instance)`` after the SDK's own close, whatever happens."""
+
+    def sync_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                   kwargs: dict[str, Any]) -> Any:
+        try:
+            return wrapped(*args, **kwargs)
+        finally:
+            hook(instance)
+
+    async def async_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
+                          kwargs: dict[str, Any]) -> Any:
+        try:
+            return await wrapped(*args, **kwargs)
+        finally:
+            hook(instance)
+
+    return sync_close, async_close
 
 
-async def _async_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                       kwargs: dict[str, Any]) -> Any:
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        _on_closed(instance)
-
-
-def _sync_helper_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                       kwargs: dict[str, Any]) -> Any:
-    try:
-        return wrapped(*args, **kwargs)
-    finally:
-        end_helper_stream(instance)
-
-
-async def _async_helper_close(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
-                              kwargs: dict[str, Any]) -> Any:
-    try:
-        return await wrapped(*args, **kwargs)
-    finally:
-        end_helper_stream(instance)
+_sync_close, _async_close = _closing(_on_closed)
+_sync_helper_close, _async_helper_close = _closing(end_helper_stream)
 
 
 # --- the wrap table ---------------------------------------------------------------------------------
