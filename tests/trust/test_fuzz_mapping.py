@@ -223,3 +223,12 @@ def test_responses_text_delta_without_text_is_skipped() -> None:
     """A ``response.output_text.delta`` event with no ``delta`` is skipped, not joined as None."""
     acc = _chunks(_endpoint("/responses", "chunk"), [{"type": "response.output_text.delta"}], True)
     assert _content_ok(acc.output_messages(False), 0)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="responses._output_type: `kind in _JSON_FORMATS` with an unhashable text.format.type")
+def test_responses_text_format_with_a_list_type_keeps_request_attributes() -> None:
+    """A Responses ``text.format.type`` that is a list costs only the output type, not every request attribute."""
+    attrs = _endpoint("/responses").api.request_attributes({"model": "m", "temperature": 0.5,
+                                                           "text": {"format": {"type": []}}})
+    assert attrs[sc.REQUEST_TEMPERATURE] == 0.5
