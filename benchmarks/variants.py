@@ -104,6 +104,7 @@ class Variant:
     enable: Callable[[], None] = _nothing
     disable: Callable[[], None] = _nothing
     paired: bool = True
+    keep_on: Callable[[], None] = _nothing
 
 
 def none() -> Variant:
@@ -124,7 +125,14 @@ def _instrumentor(name: str, instrumentor: Any, **kwargs: Any) -> Variant:
             instrumentor.uninstrument()
             on[0] = False
 
-    return Variant(name, enable=enable, disable=disable)
+    def keep_on() -> None:
+        # uninstrument() left the SDK patched: never instrument again, it would stack a second wrapper.
+        on[0] = True
+        variant.enable = variant.disable = _nothing
+        variant.paired = False
+
+    variant = Variant(name, enable=enable, disable=disable, keep_on=keep_on)
+    return variant
 
 
 def ours(pipeline: Pipeline, content: bool, chunk_metric: bool = True) -> Variant:

@@ -85,7 +85,8 @@ def measure(variant: Variant, plain: Batch, instrumented: Batch, budget: float, 
     variant.enable()
     instrumented(n)  # warm: caches, lru tables, the metric aggregations of every attribute set
     gc.collect()
-    cpu, wall, base_cpu, base_wall, diffs, calls = [], [], [], [], [], n
+    # Without a working switch, the warm-up "plain" calls above were instrumented too.
+    cpu, wall, base_cpu, base_wall, diffs, calls = [], [], [], [], [], n + (0 if variant.paired else 6)
     for i in range(rounds):
         measured: dict[bool, tuple[float, float]] = {}
         for on in ((True, False) if i % 2 else (False, True)):
@@ -115,7 +116,7 @@ def run_time(variant: Variant, pipeline: Pipeline, scenarios: Sequence[Scenario]
     clients = make_clients()
     loop = asyncio.new_event_loop()
     out: dict[str, Any] = {}
-    variant.paired = variant.paired and _restores(variant, pipeline, clients[0])
+    _restores(variant, pipeline, clients[0])
     for scenario in scenarios:
         plain = batches_for(variant, scenario, clients, loop, on=False)
         instrumented = batches_for(variant, scenario, clients, loop)
@@ -138,8 +139,11 @@ def _restores(variant: Variant, pipeline: Pipeline, client: Any) -> bool:
     before = pipeline.spans.count
     sync_call(client, BY_NAME["chat"])
     pipeline.flush()
+    if pipeline.spans.count != before:
+        variant.keep_on()
+        return False
     variant.enable()
-    return pipeline.spans.count == before
+    return True
 
 
 # --- memory ---------------------------------------------------------------------------------------
