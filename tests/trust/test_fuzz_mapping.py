@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any
 
 import pytest
@@ -107,20 +108,32 @@ def test_accumulator_attributes_are_valid_for_any_chunks(endpoint: Endpoint, dat
 @given(data=st.data(), settings=SETTINGS, outcome=st.sampled_from(["response", "stream", "error"]))
 def test_invocation_never_raises_and_exports_valid_data(endpoint: Endpoint, data: st.DataObject,
                                                         settings: Settings, outcome: str) -> None:
-    """The guarded Invocation path never raises, ends one span, and exports only valid attributes."""
+    """The guarded Invocation path never raises, never warns, ends one span, and exports only valid
+    attributes."""
     PIPELINE.reset()
     body = data.draw(endpoint.body() | JSON.filter(lambda v: isinstance(v, dict)), label="body")
-    invocation = Invocation(PIPELINE.telemetry(settings), endpoint.api, PIPELINE.client, body)
-    if outcome == "response":
-        invocation.end_response(endpoint.build(endpoint.response, data.draw(endpoint.response_data())))
-    elif outcome == "stream":
-        invocation.begin_stream()
-        for raw in data.draw(st.lists(endpoint.chunk_data(), max_size=5), label="chunks"):
-            invocation.on_chunk(endpoint.build(endpoint.chunk, raw))
-        invocation.end_stream()
-    else:
-        invocation.end_error(RuntimeError(data.draw(st.text(max_size=40))))
-    invocation.end_unread()  # a second end is a no-op
+    response = endpoint.build(endpoint.response, data.draw(endpoint.response_data(), label="response"))
+    chunks = [endpoint.build(endpoint.chunk, raw)
+              for raw in data.draw(st.lists(endpoint.chunk_data(), max_size=5), label="chunks")]
+    # A warning would reach the user's logs (the suite turns warnings into errors, which the guard would
+    # then swallow unseen), so record them instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        invocation = Invocation(PIPELINE.telemetry(settings), endpoint.api, PIPELINE.client, body)
+        if outcome == "response":
+            invocation.end_response(response)
+        elif outcome == "stream":
+            invocation.begin_stream()
+            for chunk in chunks:
+                invocation.on_chunk(chunk)
+            invocation.end_stream()
+        else:
+            invocation.end_error(RuntimeError("failed"))
+        invocation.end_unread()  # a second end is a no-op
+    # Chunk events dump each chunk with pydantic, which warns on malformed ones: a known gap, pinned by
+    # test_chunk_events_on_malformed_chunks_do_not_warn below.
+    if not (outcome == "stream" and settings.stream_chunk_events and settings.capture_content):
+        assert [str(w.message)[:200] for w in caught] == []
     PIPELINE.check(CONTENT_KEYS)
 
 
@@ -232,3 +245,43 @@ def test_responses_text_format_with_a_list_type_keeps_request_attributes() -> No
     attrs = _endpoint("/responses").api.request_attributes({"model": "m", "temperature": 0.5,
                                                            "text": {"format": {"type": []}}})
     assert attrs[sc.REQUEST_TEMPERATURE] == 0.5
+
+
+def _warnings_from(fn: Any, *args: Any) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn(*args)
+    return [str(w.message)[:120] for w in caught]
+
+
+@pytest.mark.xfail(strict=True, reason="responses._as_dict calls model_dump() without warnings=False: "
+                   "pydantic warns into the user's process on a malformed item")
+def test_responses_malformed_server_item_does_not_warn() -> None:
+    """A server tool call whose ``action`` is a number is kept as a part without a pydantic warning."""
+    endpoint = _endpoint("/responses")
+    item = {"type": "web_search_call", "id": "ws", "status": "completed", "action": 5}
+    response = endpoint.build(endpoint.response, {"output": [item]})
+    assert _warnings_from(endpoint.api.output_messages, response, False) == []
+
+
+@pytest.mark.xfail(strict=True, reason="moderations._verdict calls model_dump() without warnings=False: "
+                   "pydantic warns into the user's process on malformed categories")
+def test_moderation_malformed_categories_do_not_warn() -> None:
+    """Categories holding a string where a bool belongs yield a verdict without a pydantic warning."""
+    endpoint = _endpoint("/moderations")
+    response = endpoint.build(endpoint.response, {"results": [{"categories": {"harassment": "yes"}}]})
+    assert _warnings_from(endpoint.api.output_messages, response, False) == []
+
+
+@pytest.mark.xfail(strict=True, reason="_invocation.Invocation._chunk_event calls chunk.model_dump_json() "
+                   "without warnings=False: pydantic warns into the user's process on a malformed chunk")
+def test_chunk_events_on_malformed_chunks_do_not_warn() -> None:
+    """With chunk events and capture on, a malformed chunk is recorded without a pydantic warning."""
+    endpoint = _endpoint("/chat/completions", "chunk")
+    PIPELINE.reset()
+    settings = Settings(capture=ContentCapture.SPAN_ONLY, stream_chunk_events=3)
+    invocation = Invocation(PIPELINE.telemetry(settings), endpoint.api, PIPELINE.client, {"model": "m"})
+    invocation.begin_stream()
+    chunk = endpoint.build(endpoint.chunk, {"id": "c", "choices": [{"index": 0, "logprobs": False}]})
+    assert _warnings_from(invocation.on_chunk, chunk) == []
+    invocation.end_stream()
