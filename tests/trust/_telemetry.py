@@ -1,5 +1,4 @@
-"""Reusable OpenTelemetry pipelines for the trust suites (module-level, because hypothesis forbids
-function-scoped fixtures in ``@given`` tests)."""
+"""A reusable in-memory pipeline for ``@given`` tests, which cannot use function-scoped fixtures."""
 
 from __future__ import annotations
 
