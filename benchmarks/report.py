@@ -207,7 +207,7 @@ def targets(summary: dict[str, Any], memory: dict[str, Any], peers: list[str]) -
 
 def render(doc: dict[str, Any]) -> str:
     summary, memory, meta = doc["summary"], doc.get("memory", {}), doc["meta"]
-    peers = [p for p in PEERS if any(f"{p}/off" in row for row in summary.values())]
+    peers = [p for p in PEERS if any(f"{p}/off" in row for row in summary.values()) or p in memory]
     loads = ", ".join(f"{x:.1f}" for x in meta.get("loadavg", []))
     parts = [
         f"openai {meta['openai']}, Python {meta['python']}, {meta['rounds']} rounds, {meta['cpus']} CPUs, "
