@@ -8,7 +8,6 @@ from typing import Any
 
 from otel_openai import _semconv as sc
 from otel_openai._mapping._common import Attributes, as_int, as_str, get, put
-from otel_openai._mapping._usage import usage_attributes
 
 _UNKNOWN = object()
 
@@ -63,5 +62,6 @@ def response_attributes(response: Any) -> Attributes:
     """Response model and input tokens of a ``CreateEmbeddingResponse``; the vectors stay untouched."""
     attrs: Attributes = {}
     put(attrs, sc.RESPONSE_MODEL, as_str(get(response, "model")))
-    attrs.update(usage_attributes(get(response, "usage"), "prompt_tokens", "completion_tokens"))
+    # Embeddings report input tokens only; asking for output tokens would read fields the model lacks.
+    put(attrs, sc.USAGE_INPUT_TOKENS, as_int(get(get(response, "usage"), "prompt_tokens")))
     return attrs
