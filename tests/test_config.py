@@ -63,7 +63,7 @@ def test_defaults_from_empty_env() -> None:
     settings = resolve(env={})
     assert settings.capture is ContentCapture.NO_CONTENT
     assert settings.stream_chunk_events == 0
-    assert settings.time_per_chunk_metric is True
+    assert settings.time_per_chunk_metric is False
     assert settings.capture_media is False
     assert settings.max_content_length == _config.DEFAULT_MAX_CONTENT_LENGTH
     assert settings.provider_name is None

@@ -456,7 +456,7 @@ async def test_refusal_deltas(instrument: Any, async_client: bool) -> None:
 async def test_azure_stream_with_filter_chunk(instrument: Any, async_client: bool) -> None:
     """Azure opens a stream with a prompt-filter chunk that has an empty id and model; the response id,
     model and fingerprint still come from the chunks that carry them."""
-    t = instrument(capture_content="SPAN_ONLY")
+    t = instrument(capture_content="SPAN_ONLY", time_per_chunk_metric=True)
     stream = await create(make_client(serve("chat/stream_azure.sse"), async_client=async_client), async_client,
                           stream_options=USAGE)
     await drain(stream, async_client)

@@ -44,7 +44,9 @@ class Settings:
     max_content_length: int = DEFAULT_MAX_CONTENT_LENGTH
     capture_media: bool = False
     stream_chunk_events: int = 0
-    time_per_chunk_metric: bool = True
+    # Off by default: one histogram point per chunk costs more than everything else we do per stream
+    # (see benchmarks/README.md); users who chart inter-chunk latency turn it on.
+    time_per_chunk_metric: bool = False
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -131,7 +133,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
             _whole(chunk_events, 0) if chunk_events is not None else _env_int(env, ENV_STREAM_CHUNK_EVENTS, 0)
         ),
         time_per_chunk_metric=(
-            chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, True)
+            chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, False)
         ),
     )
 

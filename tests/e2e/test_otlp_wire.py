@@ -40,6 +40,7 @@ def wire_env(fake_openai: Any, receiver: OtlpReceiver, *snippets: str, **variabl
     env = base_env(fake_openai)
     for name in snippets:
         env.update(snippet_env(name, replace, **variables))
+    env["OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"] = "true"  # opt in, so all four arrive
     return env
 
 
@@ -47,11 +48,14 @@ def _count(points: list[dict[str, Any]], **match: Any) -> int:
     return sum(int(p.get("count", 0)) for p in points if attributes(p["attributes"]).items() >= match.items())
 
 
-def check_metrics(receiver: OtlpReceiver, server_port: int) -> None:
-    """The four histograms, one point per call, with allow-listed attributes only."""
+def check_metrics(receiver: OtlpReceiver, server_port: int, per_chunk: bool = False) -> None:
+    """The histograms, one point per call, with allow-listed attributes only; the opt-in per-chunk one
+    only when ``per_chunk`` (OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC=true)."""
     metrics = receiver.metrics()
-    assert {DURATION, TOKEN_USAGE, TIME_TO_FIRST_CHUNK, TIME_PER_OUTPUT_CHUNK} <= set(metrics)
-    for name in (DURATION, TOKEN_USAGE, TIME_TO_FIRST_CHUNK, TIME_PER_OUTPUT_CHUNK):
+    expected = {DURATION, TOKEN_USAGE, TIME_TO_FIRST_CHUNK} | ({TIME_PER_OUTPUT_CHUNK} if per_chunk else set())
+    assert expected <= set(metrics)
+    assert per_chunk or TIME_PER_OUTPUT_CHUNK not in metrics
+    for name in expected:
         for point in metrics[name]:
             assert point["kind"] == "histogram", name
             keys = set(attributes(point["attributes"]))
@@ -67,7 +71,8 @@ def check_metrics(receiver: OtlpReceiver, server_port: int) -> None:
     assert _count(usage, **{"gen_ai.token.type": "input"}) == INFERENCE_CALLS - 1  # never on failure
     assert _count(usage, **{"gen_ai.token.type": "output"}) == INFERENCE_CALLS - 2  # embeddings: input only
     assert _count(metrics[TIME_TO_FIRST_CHUNK], **{"gen_ai.request.model": MODEL}) == 1
-    assert _count(metrics[TIME_PER_OUTPUT_CHUNK]) >= 1
+    if per_chunk:
+        assert _count(metrics[TIME_PER_OUTPUT_CHUNK]) >= 1
 
 
 def check_exception_event(receiver: OtlpReceiver) -> None:
@@ -98,7 +103,7 @@ def test_zero_code_exports_traces_metrics_and_events(fake_openai: Any, receiver:
     spans = [receiver_span(item) for item in receiver.spans()]
     check_workload(spans, capture=True, server_port=fake_openai.port, kinds=OTLP_KINDS)
     assert {item["scope"] for item in receiver.spans()} == {"otel_openai"}
-    check_metrics(receiver, fake_openai.port)
+    check_metrics(receiver, fake_openai.port, per_chunk=True)
     check_exception_event(receiver)
     assert {h.get("content-encoding") for h in receiver.headers("/v1/traces")} == {"gzip"}
 
@@ -109,7 +114,7 @@ def test_sampled_out_traces_still_count_in_metrics(fake_openai: Any, receiver: O
     env["OTEL_TRACES_SAMPLER_ARG"] = "0"  # the documented 0.1 would make the span count random
     run_app(env)
     assert receiver.spans() == []
-    check_metrics(receiver, fake_openai.port)
+    check_metrics(receiver, fake_openai.port, per_chunk=True)
 
 
 @pytest.mark.parametrize("snippet", ["jaeger-tempo", "vendor"])
