@@ -26,6 +26,13 @@ from tests.trust._support import (
 from tests.trust._telemetry import FuzzPipeline
 
 ENDPOINTS = endpoints()
+# Pydantic serializer warnings from model_dump() on malformed SDK objects are a known gap, pinned by the
+# three strict xfails at the end of this file; until they pass, the fuzzers tolerate that one warning.
+# Set to False once they are fixed, so the fuzzers enforce "never warns" everywhere.
+TOLERATE_PYDANTIC_WARNINGS = True
+PYDANTIC_WARNING = "Pydantic serializer warnings"
+tolerate_known_warning = pytest.mark.filterwarnings(
+    f"ignore:{PYDANTIC_WARNING}:UserWarning" if TOLERATE_PYDANTIC_WARNINGS else "error")
 CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.OUTPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 PIPELINE = FuzzPipeline()
 
@@ -66,6 +73,7 @@ def test_request_attributes_are_valid_for_any_body(endpoint: Endpoint, data: st.
     assert attribute_problems(endpoint.api.request_attributes(body)) == []
 
 
+@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data(), limit=st.sampled_from([0, 8, 32_768]))
@@ -77,6 +85,7 @@ def test_request_content_is_valid_json_for_any_body(endpoint: Endpoint, data: st
             assert _content_ok(fn(body), limit), name
 
 
+@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data())
@@ -87,6 +96,7 @@ def test_response_attributes_are_valid_for_any_response(endpoint: Endpoint, data
     assert _content_ok(endpoint.api.output_messages(response, False), 16)
 
 
+@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.api.accumulator], ids=repr)
 @FUZZ
 @given(data=st.data(), capture=st.booleans())
@@ -130,10 +140,10 @@ def test_invocation_never_raises_and_exports_valid_data(endpoint: Endpoint, data
         else:
             invocation.end_error(RuntimeError("failed"))
         invocation.end_unread()  # a second end is a no-op
-    # Chunk events dump each chunk with pydantic, which warns on malformed ones: a known gap, pinned by
-    # test_chunk_events_on_malformed_chunks_do_not_warn below.
-    if not (outcome == "stream" and settings.stream_chunk_events and settings.capture_content):
-        assert [str(w.message)[:200] for w in caught] == []
+    found = [str(w.message)[:200] for w in caught]
+    if TOLERATE_PYDANTIC_WARNINGS:
+        found = [m for m in found if not m.startswith(PYDANTIC_WARNING)]
+    assert found == []
     PIPELINE.check(CONTENT_KEYS)
 
 
