@@ -25,6 +25,21 @@ def bounded(value: Any, limit: int) -> Any:
     return value
 
 
+# Keys under which OpenAI payloads carry base64 media (audio deltas, generated images).
+_MEDIA_KEYS = frozenset({"data", "b64_json", "partial_image_b64", "audio"})
+
+
+def without_media(value: Any) -> Any:
+    """A copy of a dumped SDK payload whose base64 media strings are replaced by their length."""
+    if isinstance(value, dict):
+        media_delta = str(value.get("type", "")).endswith("audio.delta")
+        return {k: (f"<{len(v)} base64 chars>" if isinstance(v, str) and (k in _MEDIA_KEYS or (
+            media_delta and k == "delta")) else without_media(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_media(v) for v in value]
+    return value
+
+
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:

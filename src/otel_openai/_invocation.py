@@ -156,8 +156,12 @@ class Invocation:
     def _chunk_event(self, chunk: Any) -> None:
         self._chunk_events -= 1
         attrs: Attributes = {"openai.chunk.index": self.t.settings.stream_chunk_events - self._chunk_events - 1}
-        if self.t.settings.capture_content:
-            attrs["openai.chunk.data"] = chunk.model_dump_json(exclude_unset=True)
+        settings = self.t.settings
+        if settings.capture_content:
+            data = chunk.model_dump(exclude_unset=True, warnings=False)
+            if not settings.capture_media:
+                data = _content.without_media(data)
+            attrs["openai.chunk.data"] = _content.to_json(_content.bounded(data, settings.max_content_length))
         self.span.add_event(sc.EVENT_STREAM_CHUNK, attrs)
 
     def end_stream(self, exc: Optional[BaseException] = None) -> None:
@@ -184,7 +188,9 @@ class Invocation:
         if exc is not None:
             attrs[sc.ERROR_TYPE] = error_type(exc)
         settings = self.t.settings
-        messages = self._guard(output) if output is not None and settings.capture_content else None
+        # Output content is built only where it can go: a recording span or an event.
+        wanted = settings.content_on_event or (settings.content_on_span and self.span.is_recording())
+        messages = self._guard(output) if output is not None and wanted else None
         if messages is not None:
             messages = _content.bounded(messages, settings.max_content_length)
         self._guard(self._record_span, attrs, messages, exc)

@@ -26,13 +26,6 @@ from tests.trust._support import (
 from tests.trust._telemetry import FuzzPipeline
 
 ENDPOINTS = endpoints()
-# Pydantic serializer warnings from model_dump() on malformed SDK objects are a known gap, pinned by the
-# three strict xfails at the end of this file; until they pass, the fuzzers tolerate that one warning.
-# Set to False once they are fixed, so the fuzzers enforce "never warns" everywhere.
-TOLERATE_PYDANTIC_WARNINGS = True
-PYDANTIC_WARNING = "Pydantic serializer warnings"
-tolerate_known_warning = pytest.mark.filterwarnings(
-    f"ignore:{PYDANTIC_WARNING}:UserWarning" if TOLERATE_PYDANTIC_WARNINGS else "error")
 CONTENT_KEYS = (sc.INPUT_MESSAGES, sc.OUTPUT_MESSAGES, sc.SYSTEM_INSTRUCTIONS, sc.TOOL_DEFINITIONS)
 PIPELINE = FuzzPipeline()
 
@@ -73,7 +66,6 @@ def test_request_attributes_are_valid_for_any_body(endpoint: Endpoint, data: st.
     assert attribute_problems(endpoint.api.request_attributes(body)) == []
 
 
-@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data(), limit=st.sampled_from([0, 8, 32_768]))
@@ -85,7 +77,6 @@ def test_request_content_is_valid_json_for_any_body(endpoint: Endpoint, data: st
             assert _content_ok(fn(body), limit), name
 
 
-@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
 @FUZZ
 @given(data=st.data())
@@ -96,7 +87,6 @@ def test_response_attributes_are_valid_for_any_response(endpoint: Endpoint, data
     assert _content_ok(endpoint.api.output_messages(response, False), 16)
 
 
-@tolerate_known_warning
 @pytest.mark.parametrize("endpoint", [e for e in ENDPOINTS if e.api.accumulator], ids=repr)
 @FUZZ
 @given(data=st.data(), capture=st.booleans())
@@ -141,8 +131,6 @@ def test_invocation_never_raises_and_exports_valid_data(endpoint: Endpoint, data
             invocation.end_error(RuntimeError("failed"))
         invocation.end_unread()  # a second end is a no-op
     found = [str(w.message)[:200] for w in caught]
-    if TOLERATE_PYDANTIC_WARNINGS:
-        found = [m for m in found if not m.startswith(PYDANTIC_WARNING)]
     assert found == []
     PIPELINE.check(CONTENT_KEYS)
 
@@ -248,8 +236,6 @@ def test_responses_text_delta_without_text_is_skipped() -> None:
     assert _content_ok(acc.output_messages(False), 0)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="responses._output_type: `kind in _JSON_FORMATS` with an unhashable text.format.type")
 def test_responses_text_format_with_a_list_type_keeps_request_attributes() -> None:
     """A Responses ``text.format.type`` that is a list costs only the output type, not every request attribute."""
     attrs = _endpoint("/responses").api.request_attributes({"model": "m", "temperature": 0.5,
@@ -264,8 +250,6 @@ def _warnings_from(fn: Any, *args: Any) -> list[str]:
     return [str(w.message)[:120] for w in caught]
 
 
-@pytest.mark.xfail(strict=True, reason="responses._as_dict calls model_dump() without warnings=False: "
-                   "pydantic warns into the user's process on a malformed item")
 def test_responses_malformed_server_item_does_not_warn() -> None:
     """A server tool call whose ``action`` is a number is kept as a part without a pydantic warning."""
     endpoint = _endpoint("/responses")
@@ -274,8 +258,6 @@ def test_responses_malformed_server_item_does_not_warn() -> None:
     assert _warnings_from(endpoint.api.output_messages, response, False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="moderations._verdict calls model_dump() without warnings=False: "
-                   "pydantic warns into the user's process on malformed categories")
 def test_moderation_malformed_categories_do_not_warn() -> None:
     """Categories holding a string where a bool belongs yield a verdict without a pydantic warning."""
     endpoint = _endpoint("/moderations")
@@ -283,8 +265,6 @@ def test_moderation_malformed_categories_do_not_warn() -> None:
     assert _warnings_from(endpoint.api.output_messages, response, False) == []
 
 
-@pytest.mark.xfail(strict=True, reason="_invocation.Invocation._chunk_event calls chunk.model_dump_json() "
-                   "without warnings=False: pydantic warns into the user's process on a malformed chunk")
 def test_chunk_events_on_malformed_chunks_do_not_warn() -> None:
     """With chunk events and capture on, a malformed chunk is recorded without a pydantic warning."""
     endpoint = _endpoint("/chat/completions", "chunk")

@@ -256,8 +256,6 @@ def test_capture_media_keeps_inline_media(telemetry: Telemetry, instrument: Any)
     assert _found(exported_text(t), (IMAGE_B64, AUDIO_B64)) == [IMAGE_B64, AUDIO_B64]
 
 
-@pytest.mark.xfail(strict=True, reason="_invocation.Invocation._chunk_event exports chunk.model_dump_json() "
-                   "with capture on, including base64 audio deltas even when capture_media is off")
 def test_stream_chunk_events_keep_media_out(instrument: Any) -> None:
     """Chunk events under content capture do not carry base64 audio unless capture_media is on."""
     t = instrument(capture_content="SPAN_ONLY", stream_chunk_events=10)

@@ -46,7 +46,7 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 def _verdict(result: Any) -> parts.Part:
     categories = get(result, "categories")
     if hasattr(categories, "model_dump"):
-        categories = categories.model_dump(by_alias=True)
+        categories = categories.model_dump(by_alias=True, warnings=False)
     items = categories.items() if isinstance(categories, Mapping) else ()
     flagged = sorted(str(k) for k, v in items if v is True)
     return {"type": "moderation", "flagged": bool(get(result, "flagged")), "categories": flagged}

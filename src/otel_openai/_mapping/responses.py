@@ -54,7 +54,7 @@ def _conversation_id(conversation: Any) -> Optional[str]:
 
 
 def _output_type(body: Mapping[str, Any]) -> Optional[str]:
-    kind = get(get(body.get("text"), "format"), "type")
+    kind = as_str(get(get(body.get("text"), "format"), "type"))
     if kind == "text":
         return "text"
     if kind in _JSON_FORMATS:
@@ -167,7 +167,8 @@ def _as_dict(item: Any) -> dict[str, Any]:
     if isinstance(item, Mapping):
         return dict(item)
     dump = getattr(item, "model_dump", None)
-    return dump(exclude_none=True) if dump is not None else {}
+    # warnings=False: a malformed server item must not make pydantic warn into the user's logs.
+    return dump(exclude_none=True, warnings=False) if dump is not None else {}
 
 
 def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
