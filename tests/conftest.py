@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -37,6 +39,10 @@ HTTP_LIB = os.environ.get("OTEL_OPENAI_TEST_HTTP") or ("httpx2" if OPENAI_MAJOR 
 http = importlib.import_module(HTTP_LIB)
 
 FIXTURES = Path(__file__).parent / "fixtures"
+# The loopback OpenAI-compatible server lives with the examples, which are scripts rather than a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from fake_openai_server import FakeOpenAIServer  # noqa: E402
+
 BASE_URL = "http://openai.test:8080/v1"
 Handler = Callable[[Any], Any]
 
@@ -185,3 +191,59 @@ def completions_stream(client: Any) -> Any:
     """``chat.completions.stream`` or, on older SDKs, ``beta.chat.completions.stream``."""
     stream = getattr(client.chat.completions, "stream", None)
     return stream if stream is not None else client.beta.chat.completions.stream
+
+
+# --- shared by the end-to-end test modules ------------------------------------------------------------
+
+
+@pytest.fixture(params=[False, True], ids=["sync", "async"])
+def async_client(request: Any) -> bool:
+    """Run the test once with a sync client and once with an async one."""
+    return bool(request.param)
+
+
+async def resolve(value: Any) -> Any:
+    """The value of a sync call, or the awaited value of an async one."""
+    return await value if inspect.isawaitable(value) else value
+
+
+def serve(name: str, seen: list[Any] | None = None) -> Handler:
+    """A handler serving a JSON or SSE fixture, remembering each request in ``seen`` when given."""
+    def handler(request: Any) -> Any:
+        if seen is not None:
+            seen.append(request)
+        if name.endswith(".sse"):
+            return http.Response(200, content=fixture_text(name).encode(),
+                                 headers={"content-type": "text/event-stream"})
+        return json_response(fixture_json(name))
+    return handler
+
+
+async def drain(stream: Any) -> list[Any]:
+    """Every chunk or event of a sync or async stream."""
+    if hasattr(stream, "__aiter__"):
+        return [e async for e in stream]
+    return list(stream)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAIServer]:
+    """The examples' OpenAI-compatible loopback server, started and stopped around the test."""
+    with FakeOpenAIServer() as running:
+        yield running
+
+
+@pytest.fixture
+def client(server: FakeOpenAIServer) -> Iterator[openai.OpenAI]:
+    """A real sync client talking to the loopback server."""
+    with openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
+                       http_client=http.Client(trust_env=False)) as real:
+        yield real
+
+
+@pytest.fixture
+async def aclient(server: FakeOpenAIServer) -> AsyncIterator[openai.AsyncOpenAI]:
+    """A real async client talking to the loopback server."""
+    async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
+                                  http_client=http.AsyncClient(trust_env=False)) as real:
+        yield real

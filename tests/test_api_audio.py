@@ -11,41 +11,15 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, fixture_text, http, json_response, make_client
+from tests.conftest import drain, http, json_response, make_client, resolve, serve
 
 AUDIO_UPLOAD = b"RIFF-secret-audio-bytes"
 SPEECH_BYTES = b"ID3-generated-speech-bytes"
 
 
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-def serve(name: str, seen: list[Any] | None = None) -> Any:
-    def handler(request: Any) -> Any:
-        if seen is not None:
-            seen.append(request)
-        if name.endswith(".sse"):
-            return http.Response(200, content=fixture_text(name).encode(),
-                                 headers={"content-type": "text/event-stream"})
-        return json_response(fixture_json(name))
-    return handler
-
-
-async def drain(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
-        return [e async for e in stream]
-    return list(stream)
-
-
 def everything(t: Any) -> str:
     """Every span attribute and event body, as text, to search for leaked payloads."""
     return json.dumps(dict(t.only_span().attributes)) + repr([r.body for r in t.log_records()])
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_speech(instrument: Any, async_client: bool) -> None:

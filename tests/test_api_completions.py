@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
@@ -11,33 +10,9 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, fixture_text, http, json_response, make_client
+from tests.conftest import drain, json_response, make_client, resolve, serve
 
 MODEL = "gpt-3.5-turbo-instruct"
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-def serve(name: str) -> Any:
-    def handler(request: Any) -> Any:
-        if name.endswith(".sse"):
-            return http.Response(200, content=fixture_text(name).encode(),
-                                 headers={"content-type": "text/event-stream"})
-        return json_response(fixture_json(name))
-    return handler
-
-
-async def drain(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
-        return [c async for c in stream]
-    return list(stream)
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_completion_whole_span(instrument: Any, async_client: bool) -> None:

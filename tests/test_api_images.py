@@ -11,30 +11,9 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, fixture_text, http, json_response, make_client
+from tests.conftest import drain, fixture_json, json_response, make_client, resolve, serve
 
 PNG_UPLOAD = b"\x89PNG-secret-upload-bytes"
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-def serve(name: str, seen: list[Any] | None = None) -> Any:
-    def handler(request: Any) -> Any:
-        if seen is not None:
-            seen.append(request)
-        if name.endswith(".sse"):
-            return http.Response(200, content=fixture_text(name).encode(),
-                                 headers={"content-type": "text/event-stream"})
-        return json_response(fixture_json(name))
-    return handler
-
-
-async def drain(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
-        return [e async for e in stream]
-    return list(stream)
 
 
 def streams_images() -> bool:
@@ -43,11 +22,6 @@ def streams_images() -> bool:
 
 needs_image_streams = pytest.mark.skipif(not streams_images(),
                                          reason="this SDK (openai 1.40) has no image streaming")
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_generate_whole_span(instrument: Any, async_client: bool) -> None:

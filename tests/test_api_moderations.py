@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
@@ -11,18 +10,9 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, json_response, make_client
+from tests.conftest import fixture_json, json_response, make_client, resolve
 
 MODEL = "omni-moderation-latest"
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_moderation_whole_span(instrument: Any, async_client: bool) -> None:

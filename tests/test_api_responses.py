@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import inspect
 import json
 import weakref
 from typing import Any
@@ -14,39 +13,12 @@ import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, fixture_text, http, json_response, make_client
+from tests.conftest import drain, fixture_json, json_response, make_client, resolve, serve
 
 pytestmark = pytest.mark.skipif(not hasattr(openai.OpenAI, "responses"),
                                 reason="the Responses API arrived in openai 1.66; this SDK lacks it")
 
 MODEL = "gpt-4o"
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
-def serve(name: str, seen: list[Any] | None = None) -> Any:
-    """A handler serving a JSON or SSE fixture, remembering each request."""
-    def handler(request: Any) -> Any:
-        if seen is not None:
-            seen.append(request)
-        if name.endswith(".sse"):
-            return http.Response(200, content=fixture_text(name).encode(),
-                                 headers={"content-type": "text/event-stream"})
-        return json_response(fixture_json(name))
-    return handler
-
-
-async def drain(stream: Any) -> list[Any]:
-    if hasattr(stream, "__aiter__"):
-        return [e async for e in stream]
-    return list(stream)
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_create_whole_span(instrument: Any, async_client: bool) -> None:

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import openai
 import pytest
 
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, http, json_response
+from tests.conftest import fixture_json, http, json_response, resolve
 
 ENDPOINT = "https://contoso.openai.azure.com"
 API_VERSION = "2024-10-21"
 MESSAGES = [{"role": "user", "content": "Hi"}]
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 def azure_client(handler: Any, async_client: bool, **kwargs: Any) -> Any:
@@ -36,11 +31,6 @@ def serve(name: str, seen: list[Any]) -> Any:
         seen.append(request)
         return json_response(fixture_json(name))
     return handler
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 async def test_chat_on_azure(instrument: Any, async_client: bool) -> None:

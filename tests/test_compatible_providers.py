@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from typing import Any
 
@@ -10,7 +9,7 @@ import openai
 import pytest
 
 from otel_openai import _semconv as sc
-from tests.conftest import http, json_response, make_client
+from tests.conftest import http, json_response, make_client, resolve
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 QUIRKY_CHAT = {  # Ollama/vLLM-style: nulls where OpenAI sends values, extra fields, no usage
@@ -20,17 +19,8 @@ QUIRKY_CHAT = {  # Ollama/vLLM-style: nulls where OpenAI sends values, extra fie
 }
 
 
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
-
-
 def ok(request: Any) -> Any:
     return json_response(QUIRKY_CHAT)
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 @pytest.mark.parametrize(("base_url", "provider", "port"), [

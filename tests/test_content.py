@@ -59,11 +59,6 @@ EXPECTED_TOOLS = [{"type": "function", "name": "get_weather", "description": "Cu
                    "parameters": TOOLS[0]["function"]["parameters"]}]
 
 
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
-
-
 async def call(t: Any, async_client: bool, fixture: str = "chat/tool_calls.json", **kwargs: Any) -> Any:
     client = make_client(lambda r: json_response(fixture_json(fixture)), async_client=async_client)
     kwargs.setdefault("messages", CONVERSATION)

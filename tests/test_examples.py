@@ -7,41 +7,19 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
-from tests.conftest import Telemetry, http
+from tests.conftest import Telemetry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import demo
 import weather_agent
-from fake_openai_server import FakeOpenAIServer
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: FakeOpenAIServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
-                       http_client=http.Client(trust_env=False)) as real:
-        yield real
-
-
-@pytest.fixture
-async def aclient(server: FakeOpenAIServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
-                                  http_client=http.AsyncClient(trust_env=False)) as real:
-        yield real
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,26 +22,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOOLS: list[Any] = [{"type": "function", "function": {
     "name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}}]
 USER = [{"role": "user", "content": "What's the weather like in Paris today?"}]
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as running:
-        yield running
-
-
-@pytest.fixture
-def client(server: FakeOpenAIServer) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
-                       http_client=http.Client(trust_env=False)) as real:
-        yield real
-
-
-@pytest.fixture
-async def aclient(server: FakeOpenAIServer) -> AsyncIterator[openai.AsyncOpenAI]:
-    async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
-                                  http_client=http.AsyncClient(trust_env=False)) as real:
-        yield real
 
 
 def test_binds_loopback_on_a_free_port(server: FakeOpenAIServer) -> None:

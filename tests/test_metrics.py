@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import types
 from typing import Any
 
@@ -12,18 +11,13 @@ import pytest
 from otel_openai import _invocation
 from otel_openai import _semconv as sc
 from otel_openai._metrics import DURATION_BUCKETS, TOKEN_BUCKETS, metric_attributes
-from tests.conftest import LazyBody, fixture_json, fixture_text, json_response, make_client
+from tests.conftest import LazyBody, fixture_json, fixture_text, json_response, make_client, resolve
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 EXPECTED_DURATION_BUCKETS = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96,
                              81.92]
 EXPECTED_TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216,
                           67108864]
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 class Clock:
@@ -41,10 +35,6 @@ def clock(monkeypatch: Any) -> Clock:
     fake = Clock()
     monkeypatch.setattr(_invocation, "time", types.SimpleNamespace(perf_counter=fake))
     return fake
-
-
-async def resolve(value: Any) -> Any:
-    return await value if inspect.isawaitable(value) else value
 
 
 def metrics_by_name(t: Any) -> dict[str, Any]:

@@ -26,11 +26,6 @@ MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 USAGE = {"include_usage": True}
 
 
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
-
-
 @pytest.fixture(autouse=True)
 def no_double_end(caplog: Any) -> Any:
     """Fail any test in which a span is ended twice (the SDK logs instead of raising)."""

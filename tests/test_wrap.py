@@ -25,16 +25,12 @@ from tests.conftest import (
     http,
     json_response,
     make_client,
+    resolve,
     sse_fixture,
 )
 
 MESSAGES = [{"role": "user", "content": "What is the capital of France?"}]
 START_KEYS = {sc.OPERATION_NAME, sc.PROVIDER_NAME, sc.REQUEST_MODEL, sc.SERVER_ADDRESS, sc.SERVER_PORT}
-
-
-async def resolve(value: Any) -> Any:
-    """Await coroutines from the async client; pass sync results through."""
-    return await value if inspect.isawaitable(value) else value
 
 
 def respond(name: str, seen: list[Any] | None = None) -> Any:
@@ -55,11 +51,6 @@ def sdk_kwargs(client: Any, kwargs: dict[str, Any], absent: bool = False) -> dic
     if extra and not absent:
         out["extra_body"] = extra
     return out
-
-
-@pytest.fixture(params=[False, True], ids=["sync", "async"])
-def async_client(request: Any) -> bool:
-    return bool(request.param)
 
 
 # --- the whole span --------------------------------------------------------------------------------
