@@ -1,11 +1,14 @@
 """Instruction counts per call under valgrind's callgrind: a comparison of ours and the floor that load cannot skew.
 
-    python benchmarks/instructions.py [--scenarios chat,chat_stream,...] [--calls 40]
+    python benchmarks/instructions.py [--scenarios chat,chat_stream,...] [--calls 40] [--jobs 2] [--out FILE]
 
 Each variant runs in its own process under ``valgrind --tool=callgrind --instr-atstart=no``; the process
 warms up, then switches counting on around N calls with ``callgrind_control``. Instructions are not time
 (cache misses and the cost of a cold instruction cache are not counted), but they are exact and repeatable,
-so the ratio of ours to the floor can be read to two digits on a busy machine.
+so the ratio of ours to the floor can be read to two digits on a busy machine. Variants: the plain call,
+floor and ours (the default configuration), and for streams floor-chunk and ours-chunk (the opt-in
+time_per_output_chunk histogram, each recording one point per chunk). Without --specs the floor's span
+and metric points come from a fresh calibration of the code being measured.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ import re
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-VARIANTS = ("none", "floor", "ours", "ours-nochunk")
+VARIANTS = ("none", "floor", "ours", "floor-chunk", "ours-chunk")
+CHUNK_VARIANTS = ("floor-chunk", "ours-chunk")
+# 20 warm-up calls before counting: with only 3 warm-up streams, a 200-chunk stream still counted ~1M more
+# instructions per stream, for ours and the floor alike. Float embeddings (the slowest call) get 2.
+WARMUP = {"embeddings_float": 2}
 
 
 def child(variant: str, scenario_name: str, content: bool, calls: int, specs: str) -> None:
@@ -32,10 +40,11 @@ def child(variant: str, scenario_name: str, content: bool, calls: int, specs: st
     from scenarios import BY_NAME, make_clients
 
     pipeline = variants.Pipeline()
-    built = worker.build(variant, content, pipeline, worker.load_specs(specs, content))
+    chunk = variant.endswith("-chunk")
+    built = worker.build(variant, content, pipeline, worker.load_specs(specs, content, chunk))
     client, _ = make_clients()
     scenario = BY_NAME[scenario_name]
-    for _ in range(20):
+    for _ in range(WARMUP.get(scenario_name, 20)):
         built.sync(client, scenario)
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
@@ -46,17 +55,29 @@ def child(variant: str, scenario_name: str, content: bool, calls: int, specs: st
 
 
 def count(variant: str, scenario: str, content: str, calls: int, specs: str) -> int | None:
+    # The user's own OTel settings (e.g. OTEL_INSTRUMENTATION_OPENAI_*) must not change what "ours" means.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACELOOP_", "OPENINFERENCE_"))}
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
              sys.executable, __file__, "--child", variant, scenario, content, str(calls), specs],
-            capture_output=True, text=True, cwd=HERE)
+            capture_output=True, text=True, cwd=HERE, env=env)
         found = re.search(r"Collected : (\d+)", proc.stderr)
         if not found:
             print(proc.stderr[-2000:], file=sys.stderr)
             return None
+        print(f"{variant} {scenario} {content} x{calls}: {found.group(1)}", file=sys.stderr, flush=True)
         return int(found.group(1))
+
+
+def _specs(path: str | None) -> str:
+    if path:
+        return path
+    import run
+
+    run.RESULTS.mkdir(exist_ok=True)
+    return str(run.calibrate(sys.executable)[0])
 
 
 def main() -> None:
@@ -65,44 +86,90 @@ def main() -> None:
         child(variant, scenario, content == "on", int(calls), specs)
         return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenarios", default="chat,tools,responses,chat_stream,responses_stream")
+    parser.add_argument("--scenarios", default="chat,tools,responses,chat_stream,chat_stream_short,responses_stream")
     parser.add_argument("--calls", type=int, default=40, help="calls counted per plain call (streams: / 5)")
-    parser.add_argument("--specs", help="calibration JSON from run.py (default: the newest in results/)")
+    parser.add_argument("--stream-calls", type=int, help="streams counted per process (default: calls / 5, >= 2)")
+    parser.add_argument("--specs", help="calibration JSON from run.py (default: calibrate now)")
+    parser.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (counts are unaffected)")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "instructions.json")
+    parser.add_argument("--render", type=Path, nargs="+", help="only re-render (and merge) earlier --out files")
     args = parser.parse_args()
-    specs = args.specs or str(max((HERE / "results").glob("calibration-*.json"), key=os.path.getmtime))
+    if args.render:
+        merged = [row for path in args.render for row in json.loads(path.read_text())]
+        print(render(merged) + "\n\n" + render_per_chunk(merged))
+        return
+    specs = _specs(args.specs)
+    tasks: list[tuple[str, str, str, int]] = []
+
+    def calls_for(scenario: str) -> int:
+        if "stream" not in scenario:
+            return args.calls
+        return args.stream_calls or max(args.calls // 5, 2)
+
+    for scenario in args.scenarios.split(","):
+        calls = calls_for(scenario)
+        tasks.append(("none", scenario, "off", calls))
+        for content in ("off", "on"):
+            tasks += [(v, scenario, content, calls) for v in VARIANTS[1:]
+                      if "stream" in scenario or v not in CHUNK_VARIANTS]
+    with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
+        counts = dict(zip(tasks, pool.map(lambda t: count(t[0], t[1], t[2], t[3], specs), tasks)))
     rows: list[dict[str, Any]] = []
     for scenario in args.scenarios.split(","):
-        calls = args.calls if "stream" not in scenario else max(args.calls // 5, 4)
-        plain = count("none", scenario, "off", calls, specs)
+        calls = calls_for(scenario)
         for content in ("off", "on"):
-            row: dict[str, Any] = {"scenario": scenario, "content": content, "calls": calls, "none": plain}
+            row: dict[str, Any] = {"scenario": scenario, "content": content, "calls": calls,
+                                   "none": counts[("none", scenario, "off", calls)]}
             for variant in VARIANTS[1:]:
-                if variant == "ours-nochunk" and "stream" not in scenario:
-                    continue
-                row[variant] = count(variant, scenario, content, calls, specs)
+                if (variant, scenario, content, calls) in counts:
+                    row[variant] = counts[(variant, scenario, content, calls)]
             rows.append(row)
             print(json.dumps(row), file=sys.stderr)
     print(render(rows))
-    out = HERE / "results" / "instructions.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(rows, indent=1))
+    print()
+    print(render_per_chunk(rows))
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(rows, indent=1))
+
+
+def _extra(row: dict[str, Any], variant: str) -> float | None:
+    """Instructions per call over the plain call."""
+    value, plain = row.get(variant), row.get("none")
+    return None if value is None or plain is None else (value - plain) / row["calls"]
 
 
 def render(rows: list[dict[str, Any]]) -> str:
     lines = ["| scenario | content | plain call, instructions | floor + | ours + | ours ÷ floor | "
-             "ours without time_per_output_chunk + |", "|---|---|---|---|---|---|---|"]
+             "floor-chunk + | ours-chunk + | ours-chunk ÷ floor-chunk |", "|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
-        calls, plain = row["calls"], row["none"]
-
-        def extra(variant: str, row: dict[str, Any] = row, calls: int = calls, plain: Any = plain) -> Any:
-            value = row.get(variant)
-            return None if value is None or plain is None else (value - plain) / calls
-
-        floor, ours, nochunk = extra("floor"), extra("ours"), extra("ours-nochunk")
-        ratio = f"{ours / floor:.2f}" if floor and ours is not None else "-"
-        lines.append(f"| {row['scenario']} | {row['content']} | {plain / calls:,.0f} | {_n(floor)} | {_n(ours)} | "
-                     f"{ratio} | {_n(nochunk)} |")
+        floor, ours = _extra(row, "floor"), _extra(row, "ours")
+        floor_c, ours_c = _extra(row, "floor-chunk"), _extra(row, "ours-chunk")
+        plain = row["none"] / row["calls"] if row.get("none") is not None else None
+        lines.append(f"| {row['scenario']} | {row['content']} | {_n(plain)} | {_n(floor)} | {_n(ours)} | "
+                     f"{_ratio(ours, floor)} | {_n(floor_c)} | {_n(ours_c)} | {_ratio(ours_c, floor_c)} |")
     return "\n".join(lines)
+
+
+def render_per_chunk(rows: list[dict[str, Any]]) -> str:
+    """chat_stream minus chat_stream_short, per extra chunk: the cost of one more chunk, call overhead cancelled."""
+    from scenarios import BY_NAME
+
+    by = {(r["scenario"], r["content"]): r for r in rows}
+    extra_chunks = BY_NAME["chat_stream"].chunks - BY_NAME["chat_stream_short"].chunks
+    lines = ["| content | variant | instructions per extra chunk, over the plain call |", "|---|---|---|"]
+    for content in ("off", "on"):
+        long, short = by.get(("chat_stream", content)), by.get(("chat_stream_short", content))
+        if long is None or short is None:
+            continue
+        for variant in VARIANTS[1:]:
+            a, b = _extra(long, variant), _extra(short, variant)
+            if a is not None and b is not None:
+                lines.append(f"| {content} | {variant} | {_n((a - b) / extra_chunks)} |")
+    return "\n".join(lines)
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}" if a is not None and b else "-"
 
 
 def _n(value: Any) -> str:

@@ -2,8 +2,9 @@
 
     python benchmarks/run.py [--quick] [--peers] [--rounds N] [--no-memory]
 
-Each round starts one fresh process per variant (uninstrumented, floor, ours, ours without the per-chunk
-metric, and with --peers each peer in its own virtualenv), in a shuffled order; a variant's overhead in a
+Each round starts one fresh process per variant (uninstrumented, floor, ours in its default configuration,
+and for streams floor-chunk and ours-chunk, which add the opt-in time_per_output_chunk histogram; with
+--peers each peer in its own virtualenv), in a shuffled order; a variant's overhead in a
 round is its time minus the uninstrumented time of the same round. Tables show the median over rounds and
 the interquartile range. The interpreter running this script is the one measured for ours and the floor.
 """
@@ -64,17 +65,24 @@ def run_worker(python: str, args: list[str]) -> dict[str, Any] | None:
 
 
 def calibrate(python: str) -> tuple[Path, dict[str, Any]]:
-    """What ours records for each scenario, so the floor replays the same span and metric points."""
+    """What ours records for each scenario, so the floor replays the same span and metric points.
+
+    Calibrated twice per content mode: ours by default (the floor's points) and ours-chunk (floor-chunk's).
+    """
     specs: dict[str, Any] = {}
     meta: dict[str, Any] = {}
-    for content in ("off", "on"):
-        out = run_worker(python, ["calibrate", "ours", content])
-        if out is None:
-            raise SystemExit("calibration failed: is otel-openai installed in this interpreter?")
-        specs[content] = out.pop("specs")
-        meta = out
+    for variant in ("ours", "ours-chunk"):
+        for content in ("off", "on"):
+            out = run_worker(python, ["calibrate", variant, content])
+            if out is None:
+                raise SystemExit("calibration failed: is otel-openai installed in this interpreter?")
+            specs[("chunk-" if variant == "ours-chunk" else "") + content] = out.pop("specs")
+            meta = out
     path = RESULTS / f"calibration-openai{meta['openai']}.json"
-    path.write_text(json.dumps({**meta, "specs": specs}, indent=1))
+    # Written aside and renamed: a concurrent instructions.py run may be reading the same file.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({**meta, "specs": specs}, indent=1))
+    os.replace(tmp, path)
     return path, specs
 
 
@@ -83,7 +91,9 @@ def plan(python: str, with_peers: bool) -> list[Job]:
     for content in ("off", "on"):
         jobs += [Job(f"floor/{content}", python, "floor", content, tuple(ALL), "none"),
                  Job(f"ours/{content}", python, "ours", content, tuple(ALL), "none"),
-                 Job(f"ours-nochunk/{content}", python, "ours-nochunk", content, tuple(STREAMS), "none")]
+                 # The opt-in per-chunk histogram, each against a floor that records the same points.
+                 Job(f"floor-chunk/{content}", python, "floor-chunk", content, tuple(STREAMS), "none"),
+                 Job(f"ours-chunk/{content}", python, "ours-chunk", content, tuple(STREAMS), "none")]
     if with_peers:
         peers.setup(list(peers.PACKAGES))
         first = str(peers.python(peers.PEER_NAMES[0]))
@@ -106,7 +116,7 @@ def run_rounds(jobs: list[Job], rounds: int, budget: float, batches: int, specs_
         for job in order:
             args = ["time", job.variant, job.content, "--scenarios", ",".join(job.scenarios),
                     "--budget", str(budget), "--rounds", str(batches)]
-            if job.variant == "floor":
+            if job.variant.startswith("floor"):
                 args += ["--specs", str(specs_path)]
             out = run_worker(job.python, args)
             if out is not None:

@@ -135,13 +135,16 @@ def _instrumentor(name: str, instrumentor: Any, **kwargs: Any) -> Variant:
     return variant
 
 
-def ours(pipeline: Pipeline, content: bool, chunk_metric: bool = True) -> Variant:
+def ours(pipeline: Pipeline, content: bool, chunk_metric: bool = False) -> Variant:
+    """Ours in its default configuration ("ours"), or with the opt-in per-chunk histogram ("ours-chunk")."""
     from otel_openai import OpenAIInstrumentor
 
+    # "ours" passes no time_per_chunk_metric at all, so it measures whatever the default is.
+    extra: dict[str, Any] = {"time_per_chunk_metric": True} if chunk_metric else {}
     return _instrumentor(
-        "ours" if chunk_metric else "ours-nochunk", OpenAIInstrumentor(),
+        "ours-chunk" if chunk_metric else "ours", OpenAIInstrumentor(),
         tracer_provider=pipeline.tracer_provider, meter_provider=pipeline.meter_provider,
-        logger_provider=pipeline.logger_provider, capture_content=content, time_per_chunk_metric=chunk_metric)
+        logger_provider=pipeline.logger_provider, capture_content=content, **extra)
 
 
 def peer(name: str, pipeline: Pipeline, content: bool) -> Variant:
@@ -188,11 +191,13 @@ START_KEYS = frozenset({"gen_ai.operation.name", "gen_ai.provider.name", "gen_ai
                         "server.address", "server.port"})
 
 
-def floor(pipeline: Pipeline, specs: dict[str, SpanSpec]) -> Variant:
+def floor(pipeline: Pipeline, specs: dict[str, SpanSpec], name: str = "floor") -> Variant:
     """One hand-made span with the same attributes and the same histogram records; nothing else.
 
     The span is made current during the request, as any instrumentation must for its HTTP children.
     Attribute values are precomputed: the floor pays what the OpenTelemetry SDK costs, not mapping.
+    Which histogram points it records is whatever the calibration saw ours record: "floor" replays ours
+    by default (no time_per_output_chunk), "floor-chunk" replays ours-chunk (one point per chunk).
     """
     tracer = pipeline.tracer_provider.get_tracer("bench.floor")
     meter = pipeline.meter_provider.get_meter("bench.floor")
@@ -225,6 +230,8 @@ def floor(pipeline: Pipeline, specs: dict[str, SpanSpec]) -> Variant:
         per = spec.points.get("gen_ai.client.operation.time_per_output_chunk")
         first_attrs = first[0][0] if first else None
         per_attrs = per[0][0] if per else None
+        # As many per-chunk points as ours recorded (it counts only output-bearing chunks, not the usage one).
+        left = [per[0][2] if per else 0]
         last = [0.0]
 
         def on_chunk() -> None:
@@ -232,8 +239,9 @@ def floor(pipeline: Pipeline, specs: dict[str, SpanSpec]) -> Variant:
             if not last[0]:
                 if first_attrs is not None:
                     ttfc.record(now - began, first_attrs)
-            elif per_attrs is not None:
+            elif left[0] > 0:
                 tpoc.record(now - last[0], per_attrs)
+                left[0] -= 1
             last[0] = now
 
         return on_chunk
@@ -267,10 +275,10 @@ def floor(pipeline: Pipeline, specs: dict[str, SpanSpec]) -> Variant:
         finish(spec, span, began)
         return result
 
-    return Variant("floor", sync, async_)
+    return Variant(name, sync, async_)
 
 
-def stand_in_spec(scenario: Scenario) -> SpanSpec:
+def stand_in_spec(scenario: Scenario, chunk_metric: bool = False) -> SpanSpec:
     """For a scenario ours does not trace (yet): the minimal span the conventions require."""
     start = {"gen_ai.operation.name": scenario.operation, "gen_ai.provider.name": "openai",
              "gen_ai.request.model": scenario.request_model, "server.address": "openai.test",
@@ -288,6 +296,7 @@ def stand_in_spec(scenario: Scenario) -> SpanSpec:
         points["gen_ai.client.token.usage"].append(({**metric_attrs, "gen_ai.token.type": "output"}, 200, 1))
     if scenario.stream:
         points["gen_ai.client.operation.time_to_first_chunk"] = [(metric_attrs, None, 1)]
-        points["gen_ai.client.operation.time_per_output_chunk"] = [(metric_attrs, None, scenario.chunks - 1)]
+        if chunk_metric:
+            points["gen_ai.client.operation.time_per_output_chunk"] = [(metric_attrs, None, scenario.chunks - 1)]
     name = f"{scenario.operation} {scenario.request_model}"
     return SpanSpec(name, start, end, points, traced_by_ours=False)

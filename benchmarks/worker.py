@@ -28,11 +28,11 @@ Batch = Callable[[int], None]
 def build(variant: str, content: bool, pipeline: Pipeline, specs: dict[str, SpanSpec] | None) -> Variant:
     if variant == "none":
         return variants.none()
-    if variant == "floor":
+    if variant in ("floor", "floor-chunk"):
         assert specs is not None, "the floor needs calibration specs"
-        return variants.floor(pipeline, specs)
-    if variant in ("ours", "ours-nochunk"):
-        return variants.ours(pipeline, content, chunk_metric=variant == "ours")
+        return variants.floor(pipeline, specs, variant)
+    if variant in ("ours", "ours-chunk"):
+        return variants.ours(pipeline, content, chunk_metric=variant == "ours-chunk")
     return variants.peer(variant, pipeline, content)
 
 
@@ -201,7 +201,13 @@ def _points(reader: Any) -> dict[tuple[str, str], tuple[int, float, dict[str, An
     return found
 
 
-def calibrate(content: bool) -> dict[str, Any]:
+def specs_key(content: bool, chunk_metric: bool) -> str:
+    """The calibration entry for a content mode: "off"/"on" for ours by default, "chunk-off"/"chunk-on" for
+    ours with the per-chunk histogram (what floor-chunk replays)."""
+    return ("chunk-" if chunk_metric else "") + ("on" if content else "off")
+
+
+def calibrate(content: bool, chunk_metric: bool = False) -> dict[str, Any]:
     """Run each scenario once under ours with in-memory exporters; record its span and metric points."""
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -209,7 +215,7 @@ def calibrate(content: bool) -> dict[str, Any]:
     pipeline = Pipeline()
     memory = InMemorySpanExporter()
     pipeline.tracer_provider.add_span_processor(SimpleSpanProcessor(memory))
-    variant = variants.ours(pipeline, content)
+    variant = variants.ours(pipeline, content, chunk_metric)
     sync_client, _ = make_clients()
     specs: dict[str, Any] = {}
     for scenario in SCENARIOS:
@@ -219,7 +225,7 @@ def calibrate(content: bool) -> dict[str, Any]:
         after = _points(pipeline.metric_reader)
         spans = memory.get_finished_spans()
         if not spans:
-            spec = variants.stand_in_spec(scenario)
+            spec = variants.stand_in_spec(scenario, chunk_metric)
         else:
             span = spans[-1]
             attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in span.attributes.items()}
@@ -235,9 +241,9 @@ def calibrate(content: bool) -> dict[str, Any]:
     return specs
 
 
-def load_specs(path: str, content: bool) -> dict[str, SpanSpec]:
+def load_specs(path: str, content: bool, chunk_metric: bool = False) -> dict[str, SpanSpec]:
     with open(path) as f:
-        raw = json.load(f)["specs"]["on" if content else "off"]
+        raw = json.load(f)["specs"][specs_key(content, chunk_metric)]
     return {name: SpanSpec(s["name"], s["start_attrs"], s["end_attrs"],
                            {k: [tuple(p) for p in v] for k, v in s["points"].items()}, s["traced_by_ours"])
             for name, s in raw.items()}
@@ -257,12 +263,13 @@ def main(argv: Sequence[str]) -> None:
     content = args.content == "on"
     meta = {"openai": openai.__version__, "python": sys.version.split()[0], "variant": args.variant,
             "content": args.content, "mode": args.mode}
+    chunk_metric = args.variant.endswith("-chunk")
     if args.mode == "calibrate":
-        print(json.dumps({**meta, "specs": calibrate(content)}))
+        print(json.dumps({**meta, "specs": calibrate(content, chunk_metric)}))
         return
     scenarios = [BY_NAME[s] for s in args.scenarios.split(",") if s]
     pipeline = Pipeline()
-    specs = load_specs(args.specs, content) if args.specs else None
+    specs = load_specs(args.specs, content, chunk_metric) if args.specs else None
     variant = build(args.variant, content, pipeline, specs)
     if args.mode == "time":
         results = run_time(variant, pipeline, scenarios, args.budget, args.rounds)
