@@ -37,6 +37,26 @@ def get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None) if hasattr(type(obj), name) else None
 
 
+def fields(obj: Any) -> Mapping[str, Any]:
+    """All field values of an SDK model or a mapping at once: the fast path for copying several fields."""
+    if isinstance(obj, dict):
+        return obj
+    values = getattr(obj, "__dict__", None)
+    if not isinstance(values, dict):
+        return obj if isinstance(obj, Mapping) else {}
+    extra = getattr(obj, "__pydantic_extra__", None)
+    return {**extra, **values} if extra else values
+
+
+def copy_strings(attrs: Attributes, obj: Any, table: tuple[tuple[str, str], ...]) -> None:
+    """Set each ``(field, attribute)`` of ``table`` whose field holds a non-empty string (or str enum)."""
+    values = fields(obj)
+    for field, attribute in table:
+        value = as_str(enum_value(values.get(field)))
+        if value is not None:
+            attrs[attribute] = value
+
+
 def as_str(value: Any) -> Optional[str]:
     return utf8_safe(value) if isinstance(value, str) and value else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping._common import Attributes, as_int, get, put
+from otel_openai._mapping._common import Attributes, as_int, fields, put
 
 
 def usage_attributes(usage: Any, input_key: str, output_key: str) -> Attributes:
@@ -13,12 +13,13 @@ def usage_attributes(usage: Any, input_key: str, output_key: str) -> Attributes:
     attrs: Attributes = {}
     if usage is None:
         return attrs
-    put(attrs, sc.USAGE_INPUT_TOKENS, as_int(get(usage, input_key)))
-    put(attrs, sc.USAGE_OUTPUT_TOKENS, as_int(get(usage, output_key)))
-    input_details = get(usage, input_key + "_details")
+    values = fields(usage)  # one read of the model's fields instead of one lookup per field
+    put(attrs, sc.USAGE_INPUT_TOKENS, as_int(values.get(input_key)))
+    put(attrs, sc.USAGE_OUTPUT_TOKENS, as_int(values.get(output_key)))
+    input_details = values.get(input_key + "_details")
     if input_details is not None:
-        put(attrs, sc.USAGE_CACHE_READ_INPUT_TOKENS, as_int(get(input_details, "cached_tokens")))
-    output_details = get(usage, output_key + "_details")
+        put(attrs, sc.USAGE_CACHE_READ_INPUT_TOKENS, as_int(fields(input_details).get("cached_tokens")))
+    output_details = values.get(output_key + "_details")
     if output_details is not None:
-        put(attrs, sc.USAGE_REASONING_OUTPUT_TOKENS, as_int(get(output_details, "reasoning_tokens")))
+        put(attrs, sc.USAGE_REASONING_OUTPUT_TOKENS, as_int(fields(output_details).get("reasoning_tokens")))
     return attrs

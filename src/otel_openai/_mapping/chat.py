@@ -13,6 +13,7 @@ from otel_openai._mapping._common import (
     as_int,
     as_str,
     as_str_list,
+    copy_strings,
     enum_value,
     get,
     put,
@@ -72,13 +73,18 @@ def response_attributes(response: Any) -> Attributes:
     return attrs
 
 
+_COMMON_RESPONSE_FIELDS = (
+    ("id", sc.RESPONSE_ID),
+    ("model", sc.RESPONSE_MODEL),
+    ("system_fingerprint", sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT),
+    ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
+)
+
+
 def common_response_attributes(obj: Any) -> Attributes:
     """The fields a completion and each of its chunks share."""
     attrs: Attributes = {}
-    put(attrs, sc.RESPONSE_ID, as_str(get(obj, "id")))
-    put(attrs, sc.RESPONSE_MODEL, as_str(get(obj, "model")))
-    put(attrs, sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT, as_str(get(obj, "system_fingerprint")))
-    put(attrs, sc.OPENAI_RESPONSE_SERVICE_TIER, as_str(enum_value(get(obj, "service_tier"))))
+    copy_strings(attrs, obj, _COMMON_RESPONSE_FIELDS)
     return attrs
 
 

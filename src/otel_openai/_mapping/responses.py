@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from otel_openai import _semconv as sc
 from otel_openai._mapping import _parts as parts
-from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, get, put
+from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, copy_strings, enum_value, get, put
 from otel_openai._mapping._usage import usage_attributes
 
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
@@ -65,12 +65,17 @@ def _output_type(body: Mapping[str, Any]) -> Optional[str]:
 # --- response -------------------------------------------------------------------------------------
 
 
+_RESPONSE_FIELDS = (
+    ("id", sc.RESPONSE_ID),
+    ("model", sc.RESPONSE_MODEL),
+    ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
+)
+
+
 def response_attributes(response: Any) -> Attributes:
     """Id, model, status as finish reason, service tier, conversation and usage of a ``Response``."""
     attrs: Attributes = {}
-    put(attrs, sc.RESPONSE_ID, as_str(get(response, "id")))
-    put(attrs, sc.RESPONSE_MODEL, as_str(get(response, "model")))
-    put(attrs, sc.OPENAI_RESPONSE_SERVICE_TIER, as_str(enum_value(get(response, "service_tier"))))
+    copy_strings(attrs, response, _RESPONSE_FIELDS)
     put(attrs, sc.CONVERSATION_ID, _conversation_id(get(response, "conversation")))
     reason = finish_reason(response)
     if reason:
