@@ -7,7 +7,8 @@ from typing import Any, Optional
 
 from otel_openai import _semconv as sc
 from otel_openai._mapping import _parts as parts
-from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, copy_strings, enum_value, get, put
+from otel_openai._mapping import chat
+from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, get, put
 from otel_openai._mapping._usage import usage_attributes
 
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
@@ -65,17 +66,9 @@ def _output_type(body: Mapping[str, Any]) -> Optional[str]:
 # --- response -------------------------------------------------------------------------------------
 
 
-_RESPONSE_FIELDS = (
-    ("id", sc.RESPONSE_ID),
-    ("model", sc.RESPONSE_MODEL),
-    ("service_tier", sc.OPENAI_RESPONSE_SERVICE_TIER),
-)
-
-
 def response_attributes(response: Any) -> Attributes:
     """Id, model, status as finish reason, service tier, conversation and usage of a ``Response``."""
-    attrs: Attributes = {}
-    copy_strings(attrs, response, _RESPONSE_FIELDS)
+    attrs = chat.common_response_attributes(response)  # a Response has no system_fingerprint to copy
     put(attrs, sc.CONVERSATION_ID, _conversation_id(get(response, "conversation")))
     reason = finish_reason(response)
     if reason:
