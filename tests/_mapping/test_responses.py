@@ -148,3 +148,11 @@ def test_accumulator_counts_only_deltas_as_output() -> None:
     assert flags["response.created"] is False
     assert flags["response.completed"] is False
     assert flags["response.output_text.delta"] is True
+
+
+def test_auto_tier_and_unknown_format_leave_no_attribute() -> None:
+    """``service_tier="auto"`` and a ``text.format`` type that is neither text nor JSON are not recorded."""
+    attrs = responses.request_attributes({"model": "m", "service_tier": "auto",
+                                          "text": {"format": {"type": "grammar"}}})
+    assert sc.OPENAI_REQUEST_SERVICE_TIER not in attrs
+    assert sc.OUTPUT_TYPE not in attrs

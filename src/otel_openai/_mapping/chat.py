@@ -45,17 +45,26 @@ def request_attributes(body: Mapping[str, Any]) -> Attributes:
         attrs[sc.REQUEST_STREAM] = True
     put(attrs, sc.OUTPUT_TYPE, output_type(body))
     put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(body.get("reasoning_effort")))
-    tier = as_str(body.get("service_tier"))
-    if tier is not None and tier != "auto":
-        attrs[sc.OPENAI_REQUEST_SERVICE_TIER] = tier
+    put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, requested_tier(body))
     return attrs
+
+
+def requested_tier(body: Mapping[str, Any]) -> Optional[str]:
+    """``service_tier`` unless it is ``auto``, the default that says nothing."""
+    tier = as_str(body.get("service_tier"))
+    return tier if tier != "auto" else None
 
 
 def output_type(body: Mapping[str, Any]) -> Optional[str]:
     modalities = body.get("modalities")
     if isinstance(modalities, (list, tuple)) and "audio" in modalities:
         return "speech"
-    kind = as_str(get(body.get("response_format"), "type"))  # odd payloads may hold unhashable values
+    return format_output_type(body.get("response_format"))
+
+
+def format_output_type(response_format: Any) -> Optional[str]:
+    """``text`` or ``json`` for a ``{"type": ...}`` format (chat ``response_format``, Responses ``text.format``)."""
+    kind = as_str(get(response_format, "type"))  # odd payloads may hold unhashable values
     if kind == "text":
         return "text"
     if kind in _JSON_FORMATS:

@@ -11,7 +11,6 @@ from otel_openai._mapping import chat
 from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, get, put
 from otel_openai._mapping._usage import usage_attributes
 
-_JSON_FORMATS = frozenset({"json_object", "json_schema"})
 # Items the model produced for the user's own tools; every other ``*_call`` ran on OpenAI's side.
 _CLIENT_CALLS = frozenset({"function_call", "custom_tool_call"})
 _CLIENT_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
@@ -43,24 +42,13 @@ def request_attributes(body: Mapping[str, Any]) -> Attributes:
     put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(get(body.get("reasoning"), "effort")))
     put(attrs, sc.REQUEST_PREVIOUS_RESPONSE_ID, as_str(body.get("previous_response_id")))
     put(attrs, sc.CONVERSATION_ID, _conversation_id(body.get("conversation")))
-    put(attrs, sc.OUTPUT_TYPE, _output_type(body))
-    tier = as_str(body.get("service_tier"))
-    if tier is not None and tier != "auto":
-        attrs[sc.OPENAI_REQUEST_SERVICE_TIER] = tier
+    put(attrs, sc.OUTPUT_TYPE, chat.format_output_type(get(body.get("text"), "format")))
+    put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, chat.requested_tier(body))
     return attrs
 
 
 def _conversation_id(conversation: Any) -> Optional[str]:
     return as_str(conversation) or as_str(get(conversation, "id"))
-
-
-def _output_type(body: Mapping[str, Any]) -> Optional[str]:
-    kind = as_str(get(get(body.get("text"), "format"), "type"))
-    if kind == "text":
-        return "text"
-    if kind in _JSON_FORMATS:
-        return "json"
-    return None
 
 
 # --- response -------------------------------------------------------------------------------------
