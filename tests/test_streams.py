@@ -121,7 +121,8 @@ async def test_no_usage_without_include_usage(instrument: Any, async_client: boo
 
 
 async def test_break_then_close(instrument: Any, async_client: bool) -> None:
-    """``break`` then ``close()`` (awaited for async) ends the span once and closes the HTTP response."""
+    """``break`` then ``close()`` (awaited for async) ends the span once and closes the HTTP response; the
+    choice that never got its finish reason reports ``error``."""
     t = instrument()
     stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
     if async_client:
@@ -135,7 +136,7 @@ async def test_break_then_close(instrument: Any, async_client: bool) -> None:
     assert stream.response.is_closed
     span = ended_once(t)
     assert span.attributes[sc.RESPONSE_ID] == "chatcmpl-BStreamUsage2kLq0dPz"
-    assert sc.RESPONSE_FINISH_REASONS not in span.attributes
+    assert span.attributes[sc.RESPONSE_FINISH_REASONS] == ("error",)
     await close(stream, async_client)
     ended_once(t)
 
@@ -421,7 +422,8 @@ async def test_stream_helper(instrument: Any, async_client: bool) -> None:
 
 
 async def test_stream_helper_exit_early(instrument: Any, async_client: bool) -> None:
-    """Leaving the ``.stream()`` manager after one event ends the span once and closes the response."""
+    """Leaving the ``.stream()`` manager after one event ends the span once and closes the response; the
+    cut generation's finish reason is ``error``."""
     t = instrument()
     client = make_client(serve("chat/stream_usage.sse"), async_client=async_client)
     manager = completions_stream(client)(model="gpt-4o-mini", messages=MESSAGES)
@@ -434,7 +436,7 @@ async def test_stream_helper_exit_early(instrument: Any, async_client: bool) -> 
     assert helper._response.is_closed
     span = ended_once(t)
     assert span.attributes[sc.RESPONSE_ID] == "chatcmpl-BStreamUsage2kLq0dPz"
-    assert sc.RESPONSE_FINISH_REASONS not in span.attributes
+    assert span.attributes[sc.RESPONSE_FINISH_REASONS] == ("error",)
 
 
 async def test_refusal_deltas(instrument: Any, async_client: bool) -> None:

@@ -15,7 +15,7 @@ from otel_openai._agents import run_tool_call, trace_agent, trace_tool
 from otel_openai._config import ContentCapture
 from otel_openai._invocation import Telemetry
 from otel_openai._metrics import Metrics
-from otel_openai._semconv import SCHEMA_URL
+from otel_openai._semconv import LEGACY_METRICS_SCHEMA_URL, SCHEMA_URL
 from otel_openai.package import _instruments
 from otel_openai.version import __version__
 
@@ -38,7 +38,9 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         telemetry = Telemetry(
             tracer=get_tracer(__name__, __version__, kwargs.get("tracer_provider"), schema_url=SCHEMA_URL),
             metrics=Metrics(get_meter(__name__, __version__, kwargs.get("meter_provider"),
-                                      schema_url=SCHEMA_URL)),
+                                      schema_url=SCHEMA_URL if settings.latest_metrics
+                                      else LEGACY_METRICS_SCHEMA_URL),
+                            latest=settings.latest_metrics),
             events=get_logger(__name__, __version__, kwargs.get("logger_provider"), schema_url=SCHEMA_URL),
             settings=settings,
         )

@@ -9,6 +9,8 @@ import os
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
+from otel_openai import _semconv as sc
+
 _logger = logging.getLogger(__name__)
 
 ENV_CAPTURE_CONTENT = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -17,6 +19,9 @@ ENV_MAX_CONTENT_LENGTH = "OTEL_INSTRUMENTATION_OPENAI_MAX_CONTENT_LENGTH"
 ENV_CAPTURE_MEDIA = "OTEL_INSTRUMENTATION_OPENAI_CAPTURE_MEDIA"
 ENV_STREAM_CHUNK_EVENTS = "OTEL_INSTRUMENTATION_OPENAI_STREAM_CHUNK_EVENTS"
 ENV_CHUNK_METRIC = "OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"
+# OpenTelemetry's own switch: a comma-separated list; ``gen_ai_latest_experimental`` selects the newest metric
+# names and shapes (see _metrics.py).
+ENV_SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -47,6 +52,9 @@ class Settings:
     # Off by default: one histogram point per chunk costs more than everything else we do per stream
     # (see benchmarks/README.md); users who chart inter-chunk latency turn it on.
     time_per_chunk_metric: bool = False
+    # False: today's metric names (gen_ai.client.operation.duration, gen_ai.client.token.usage, ...), which
+    # dashboards key on; True: the newest ones, opted into with OTEL_SEMCONV_STABILITY_OPT_IN.
+    latest_metrics: bool = False
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -112,6 +120,12 @@ def _env_bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
+def _opted_in(env: Mapping[str, str]) -> bool:
+    """Whether ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai_latest_experimental`` (case and spaces ignored)."""
+    entries = env.get(ENV_SEMCONV_OPT_IN, "").lower().split(",")
+    return any(entry.strip() == sc.OPT_IN_GEN_AI_LATEST for entry in entries)
+
+
 def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
     """Build Settings from ``instrument()`` keyword arguments, falling back to the environment."""
     env = os.environ if env is None else env
@@ -135,6 +149,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         time_per_chunk_metric=(
             chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, False)
         ),
+        latest_metrics=_opted_in(env),
     )
 
 

@@ -16,7 +16,7 @@ from otel_openai import _semconv as sc
 from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
-from otel_openai._metrics import Metrics, metric_attributes
+from otel_openai._metrics import Metrics, Profile, metric_attributes
 from otel_openai._providers import azure_attributes, provider_name, server_attributes
 
 _logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
     }
     model = as_str(body.get(api.model_key)) if api.model_key else None
     if model is not None:
-        attrs[sc.REQUEST_MODEL] = model
+        attrs[api.name_attribute] = model  # the request model, or retrieval's data source
     attrs.update(server)
     attrs.update(azure_attributes(client, api.azure_deployment_path))
     agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by trace_agent: one context lookup per call
@@ -67,15 +67,15 @@ class Invocation:
     """One call's span, metrics and events. Every public method is safe to call in any order;
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
-    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_ttfc", "api", "attrs",
-                 "body", "span", "start", "t")
+    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_metrics", "_ttfc", "api",
+                 "attrs", "body", "span", "start", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
         self.t = t
         self.api = api
         self.body = body
         self.attrs = start_attributes(api, client, body, t.settings)
-        model = self.attrs.get(sc.REQUEST_MODEL)
+        model = self.attrs.get(api.name_attribute)
         name = f"{api.operation} {model}" if model else api.operation
         self.span: Span = t.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=self.attrs)
         self.start = time.perf_counter()
@@ -85,6 +85,7 @@ class Invocation:
         self._ttfc: Optional[float] = None
         self._chunk_attrs: Optional[Attributes] = None
         self._chunk_events = t.settings.stream_chunk_events
+        self._metrics: Profile = t.metrics.profile(api.operation)
         if self.span.is_recording():
             self._guard(self._record_request)
 
@@ -94,6 +95,14 @@ class Invocation:
         if settings.content_on_span:
             for key, value in self._input_content().items():
                 self.span.set_attribute(key, _content.to_json(value))
+            self.span.set_attributes(self._plain_content(self.api.request_content(self.body)))
+
+    def _plain_content(self, content: dict[str, Any]) -> Attributes:
+        """Opt-in content that is not messages (retrieval's query and documents): strings stay strings,
+        anything else becomes compact JSON; bounded like messages."""
+        limit = self.t.settings.max_content_length
+        return {key: value if isinstance(value, str) else _content.to_json(value)
+                for key, value in _content.bounded(content, limit).items()}
 
     def _input_content(self) -> dict[str, Messages]:
         settings = self.t.settings
@@ -110,7 +119,12 @@ class Invocation:
     def end_response(self, response: Any) -> None:
         """A complete, non-streamed response."""
         attrs = self._guard(self.api.response_attributes, response) or {}
+        if self.t.settings.content_on_span and self.span.is_recording():
+            attrs.update(self._guard(self._response_content, response) or {})
         self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.capture_media), None)
+
+    def _response_content(self, response: Any) -> Attributes:
+        return self._plain_content(self.api.response_content(response))
 
     def end_error(self, exc: BaseException) -> None:
         self._end({}, None, exc)
@@ -142,16 +156,18 @@ class Invocation:
     def _time_chunk(self, now: float) -> None:
         if self._last_chunk is None:
             self._ttfc = now - self.start
-        elif self.t.settings.time_per_chunk_metric:
+        elif self.t.settings.time_per_chunk_metric and self._metrics.time_per_output_chunk is not None:
             if self._chunk_attrs is None:
                 # Computed once, at the second output chunk, when the response model is known.
                 self._chunk_attrs = self._stream_metric_attributes()
-            self.t.metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
+            self._metrics.time_per_output_chunk.record(now - self._last_chunk, self._chunk_attrs)
         self._last_chunk = now
 
     def _stream_metric_attributes(self) -> Attributes:
-        response_attrs = self._acc.attributes() if self._acc is not None else {}
-        return metric_attributes({**self.attrs, **response_attrs})
+        response_attrs = self._acc.attributes() if self._acc is not None else None
+        attrs = metric_attributes(self.attrs, response_attrs)
+        attrs.pop(sc.ERROR_TYPE, None)  # not a dimension of the per-chunk histogram
+        return attrs
 
     def _chunk_event(self, chunk: Any) -> None:
         self._chunk_events -= 1
@@ -171,10 +187,9 @@ class Invocation:
         acc = self._acc
         attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
         if self._ttfc is not None:
+            # Its metric point is recorded at the end with the others, when the response model is known
+            # even if the first chunk lacked it.
             attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
-            # Recorded at the end, when the response model is known even if the first chunk lacked it.
-            self._guard(self.t.metrics.time_to_first_chunk.record, self._ttfc,
-                        metric_attributes({**self.attrs, **attrs}))
         output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
         self._end(attrs, output, exc)
 
@@ -216,11 +231,9 @@ class Invocation:
             span.set_status(Status(StatusCode.ERROR, str(attrs[sc.ERROR_TYPE])))
 
     def _record_metrics(self, attrs: Attributes, duration: float, exc: Optional[BaseException]) -> None:
-        metric_attrs = metric_attributes({**self.attrs, **attrs})
-        input_tokens = attrs.get(sc.USAGE_INPUT_TOKENS)
-        output_tokens = attrs.get(sc.USAGE_OUTPUT_TOKENS)
-        self.t.metrics.record_end(metric_attrs, duration, input_tokens, output_tokens,  # type: ignore[arg-type]
-                                  exc is not None)
+        # One attribute dict per call, shared by every point that has the same dimensions.
+        self._metrics.record_end(metric_attributes(self.attrs, attrs), duration, attrs, exc is not None,
+                                 self._ttfc)
 
     def _emit_details(self, attrs: Attributes, messages: Optional[Messages]) -> None:
         body: dict[str, Any] = dict(self._input_content())

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Final
 
-SCHEMA_URL: Final = "https://opentelemetry.io/schemas/1.41.1"
+# The GenAI conventions moved to the semantic-conventions-genai repository, which has cut no release: its
+# manifest (model/manifest.yaml) names this development schema URL, the only one that describes what our
+# spans, events and opt-in metrics follow (fetch_response, retrieval, usage splits, agent/tool metrics).
+SCHEMA_URL: Final = "https://opentelemetry.io/schemas/gen-ai-dev/1.42.0-dev"
+# The default metric names are those of semantic conventions v1.41.1; the meter says so in that mode.
+LEGACY_METRICS_SCHEMA_URL: Final = "https://opentelemetry.io/schemas/1.41.1"
 
 # Operations and providers.
 OPERATION_NAME: Final = "gen_ai.operation.name"
@@ -19,6 +24,8 @@ OP_EMBEDDINGS: Final = "embeddings"
 OP_EXECUTE_TOOL: Final = "execute_tool"
 OP_INVOKE_AGENT: Final = "invoke_agent"
 OP_GENERATE_CONTENT: Final = "generate_content"
+OP_FETCH_RESPONSE: Final = "fetch_response"
+OP_RETRIEVAL: Final = "retrieval"
 PROVIDER_OPENAI: Final = "openai"
 PROVIDER_AZURE: Final = "azure.ai.openai"
 
@@ -38,17 +45,33 @@ REQUEST_PREVIOUS_RESPONSE_ID: Final = "gen_ai.request.previous_response.id"
 REQUEST_ENCODING_FORMATS: Final = "gen_ai.request.encoding_formats"
 EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
 CONVERSATION_ID: Final = "gen_ai.conversation.id"
+# GET /responses/{id}?starting_after=N: where a resumed stream picks up.
+REQUEST_STREAM_CURSOR: Final = "gen_ai.request.stream_cursor"
 OUTPUT_TYPE: Final = "gen_ai.output.type"
 
 # Response.
 RESPONSE_ID: Final = "gen_ai.response.id"
 RESPONSE_MODEL: Final = "gen_ai.response.model"
 RESPONSE_FINISH_REASONS: Final = "gen_ai.response.finish_reasons"
+# A finish reason for a position where none arrived (cut stream, failed or cancelled generation).
+FINISH_REASON_ERROR: Final = "error"
+RESPONSE_STATUS: Final = "gen_ai.response.status"
 RESPONSE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.response.time_to_first_chunk"
 USAGE_INPUT_TOKENS: Final = "gen_ai.usage.input_tokens"
 USAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.output_tokens"
 USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.cache_read.input_tokens"
 USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tokens"
+USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.usage.cache_write.input_tokens"
+# Per-modality splits: subsets of the totals above.
+USAGE_TEXT_INPUT_TOKENS: Final = "gen_ai.usage.text.input_tokens"
+USAGE_IMAGE_INPUT_TOKENS: Final = "gen_ai.usage.image.input_tokens"
+USAGE_AUDIO_INPUT_TOKENS: Final = "gen_ai.usage.audio.input_tokens"
+USAGE_TEXT_OUTPUT_TOKENS: Final = "gen_ai.usage.text.output_tokens"
+USAGE_IMAGE_OUTPUT_TOKENS: Final = "gen_ai.usage.image.output_tokens"
+USAGE_AUDIO_OUTPUT_TOKENS: Final = "gen_ai.usage.audio.output_tokens"
+USAGE_TEXT_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.text.cache_read.input_tokens"
+USAGE_IMAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.image.cache_read.input_tokens"
+USAGE_AUDIO_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.audio.cache_read.input_tokens"
 
 # OpenAI refinements.
 OPENAI_REQUEST_SERVICE_TIER: Final = "openai.request.service_tier"
@@ -63,6 +86,12 @@ INPUT_MESSAGES: Final = "gen_ai.input.messages"
 OUTPUT_MESSAGES: Final = "gen_ai.output.messages"
 SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
+
+# Retrieval (vector store search).
+DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
+RETRIEVAL_TOP_K: Final = "gen_ai.retrieval.top_k"
+RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
+RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
 
 # Tools and agents.
 TOOL_NAME: Final = "gen_ai.tool.name"
@@ -85,12 +114,37 @@ EXCEPTION_MESSAGE: Final = "exception.message"
 TOKEN_TYPE: Final = "gen_ai.token.type"
 TOKEN_TYPE_INPUT: Final = "input"
 TOKEN_TYPE_OUTPUT: Final = "output"
+TOKEN_MODALITY: Final = "gen_ai.token.modality"
+MODALITY_TEXT: Final = "text"
+MODALITY_IMAGE: Final = "image"
+MODALITY_AUDIO: Final = "audio"
+MODALITY_UNKNOWN: Final = "unknown"
 
 # Metrics.
 METRIC_OPERATION_DURATION: Final = "gen_ai.client.operation.duration"
 METRIC_TOKEN_USAGE: Final = "gen_ai.client.token.usage"
 METRIC_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.operation.time_to_first_chunk"
 METRIC_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.operation.time_per_output_chunk"
+# Agent and tool durations (both metric modes).
+METRIC_INVOKE_AGENT_DURATION: Final = "gen_ai.invoke_agent.duration"
+METRIC_EXECUTE_TOOL_DURATION: Final = "gen_ai.execute_tool.duration"
+# OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental: the newest names and shapes. Inference operations
+# move to gen_ai.client.inference.*, embeddings to gen_ai.client.embeddings.*; every other operation
+# (fetch_response, retrieval) stays on gen_ai.client.operation.duration.
+METRIC_INFERENCE_DURATION: Final = "gen_ai.client.inference.duration"
+METRIC_INFERENCE_TIME_TO_FIRST_CHUNK: Final = "gen_ai.client.inference.time_to_first_chunk"
+METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK: Final = "gen_ai.client.inference.time_per_output_chunk"
+METRIC_USAGE_INPUT_TOKENS: Final = "gen_ai.client.inference.usage.input_tokens"
+METRIC_USAGE_OUTPUT_TOKENS: Final = "gen_ai.client.inference.usage.output_tokens"
+METRIC_USAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.client.inference.usage.cache_read.input_tokens"
+METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS: Final = "gen_ai.client.inference.usage.cache_write.input_tokens"
+METRIC_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.client.inference.usage.reasoning.output_tokens"
+METRIC_OPERATION_INPUT_TOKENS: Final = "gen_ai.client.inference.operation.input_tokens"
+METRIC_OPERATION_OUTPUT_TOKENS: Final = "gen_ai.client.inference.operation.output_tokens"
+METRIC_EMBEDDINGS_DURATION: Final = "gen_ai.client.embeddings.duration"
+METRIC_EMBEDDINGS_INPUT_TOKENS: Final = "gen_ai.client.embeddings.operation.input_tokens"
+# The OTEL_SEMCONV_STABILITY_OPT_IN entry that selects them.
+OPT_IN_GEN_AI_LATEST: Final = "gen_ai_latest_experimental"
 
 # Events (log records).
 EVENT_OPERATION_DETAILS: Final = "gen_ai.client.inference.operation.details"

@@ -28,12 +28,13 @@ def test_speech() -> None:
 
 
 def test_transcription_attributes() -> None:
-    """Text output, temperature, stream flag, and token usage when reported in tokens."""
+    """Text output, temperature, stream flag, and token usage when reported in tokens, with the audio split
+    from ``input_token_details`` (a zero text split is left out)."""
     assert audio.transcription_request_attributes({"temperature": 0, "stream": True}) == {
         sc.OUTPUT_TYPE: "text", sc.REQUEST_TEMPERATURE: 0.0, sc.REQUEST_STREAM: True}
     response = Transcription.construct(**fixture_json("audio/transcription.json"))
     assert audio.transcription_response_attributes(response) == {
-        sc.USAGE_INPUT_TOKENS: 14, sc.USAGE_OUTPUT_TOKENS: 3}
+        sc.USAGE_INPUT_TOKENS: 14, sc.USAGE_OUTPUT_TOKENS: 3, sc.USAGE_AUDIO_INPUT_TOKENS: 14}
 
 
 def test_duration_usage_is_not_tokens() -> None:

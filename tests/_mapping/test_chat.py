@@ -261,9 +261,9 @@ def test_accumulator_refusal() -> None:
 
 
 def test_accumulator_empty() -> None:
-    """No chunks: no attributes, no messages."""
+    """No chunks: the one expected generation ended without a reason (``error``); no messages."""
     acc = chat.ChatAccumulator(True)
-    assert acc.attributes() == {}
+    assert acc.attributes() == {sc.RESPONSE_FINISH_REASONS: ["error"]}
     assert acc.output_messages(False) == []
 
 

@@ -30,9 +30,11 @@ def test_request_attributes() -> None:
 
 
 def test_usage_when_reported() -> None:
-    """GPT image usage maps to input/output tokens; DALL-E responses have none."""
+    """GPT image usage maps to input/output tokens and the non-zero text/image splits; DALL-E responses have
+    none."""
     response = ImagesResponse.model_validate(fixture_json("images/b64.json"))
-    assert images.response_attributes(response) == {sc.USAGE_INPUT_TOKENS: 10, sc.USAGE_OUTPUT_TOKENS: 1056}
+    assert images.response_attributes(response) == {sc.USAGE_INPUT_TOKENS: 10, sc.USAGE_OUTPUT_TOKENS: 1056,
+                                                    sc.USAGE_TEXT_INPUT_TOKENS: 10}
     assert images.response_attributes(ImagesResponse.model_validate(fixture_json("images/url.json"))) == {}
 
 
@@ -57,7 +59,8 @@ def test_accumulator_ignores_partial_images() -> None:
     acc = images.ImagesAccumulator(True)
     for event in events("images/stream_generation.sse"):
         acc.add(event)
-    assert acc.attributes() == {sc.USAGE_INPUT_TOKENS: 10, sc.USAGE_OUTPUT_TOKENS: 272}
+    assert acc.attributes() == {sc.USAGE_INPUT_TOKENS: 10, sc.USAGE_OUTPUT_TOKENS: 272,
+                                sc.USAGE_TEXT_INPUT_TOKENS: 10}
     assert len(acc.output_messages(False)[0]["parts"]) == 1
     empty = images.ImagesAccumulator(False)
     assert empty.attributes() == {} and empty.output_messages(False) == []

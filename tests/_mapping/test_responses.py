@@ -42,18 +42,20 @@ def test_request_attributes() -> None:
 
 
 def test_retrieve_body() -> None:
-    """A retrieve reports stream=True only when the query asks for a stream."""
-    assert responses.retrieve_body(Options({"stream": True, "starting_after": 3})) == {"stream": True}
+    """A retrieve reports stream=True only when the query asks for a stream, and its cursor as text."""
+    assert responses.retrieve_body(Options({"stream": True, "starting_after": 3})) == {
+        "stream": True, "starting_after": "3"}
+    assert responses.retrieve_body(Options({"starting_after": True})) == {}
     assert responses.retrieve_body(Options({})) == {}
     assert responses.retrieve_body(Options(None)) == {}
 
 
 def test_failed_response() -> None:
-    """A failed response carries error.type from its error code and the status as finish reason."""
+    """A failed response carries error.type from its error code and finish reason ``error``."""
     attrs = responses.response_attributes(response(status="failed", error={"code": "server_error",
                                                                             "message": "x"}))
     assert attrs[sc.ERROR_TYPE] == "server_error"
-    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["failed"]
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["error"]
 
 
 def test_background_response_has_no_finish_reason_yet() -> None:
@@ -122,14 +124,14 @@ def test_accumulator_completed_stream() -> None:
 
 
 def test_accumulator_cut_stream_without_capture() -> None:
-    """Without capture a cut stream keeps no text, and reports id and model but no finish reason."""
+    """Without capture a cut stream keeps no text, and reports id, model and finish reason ``error``."""
     acc = responses.ResponsesAccumulator(False)
     for event in events("responses/stream_cut.sse"):
         acc.add(event)
     assert acc.output_messages(False) == []
     attrs = acc.attributes()
     assert attrs[sc.RESPONSE_MODEL] == "gpt-4o-2024-08-06"
-    assert sc.RESPONSE_FINISH_REASONS not in attrs
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["error"]
 
 
 def test_accumulator_error_event() -> None:

@@ -11,7 +11,13 @@ from otel_openai import _mapping as m
     ("post", "/chat/completions", m.CHAT),
     ("POST", "/embeddings", m.EMBEDDINGS),
     ("post", "/responses", m.RESPONSES),
-    ("get", "/responses/resp_123", m.RESPONSES_RETRIEVE),
+    ("get", "/responses/resp_123", m.FETCH_RESPONSE),
+    ("post", "/responses/compact", m.COMPACT),
+    ("post", "/vector_stores/vs_abc/search", m.RETRIEVAL),
+    # openai 3.x client.beta.responses puts a query string in the path.
+    ("post", "/responses?beta=true", m.RESPONSES),
+    ("get", "/responses/resp_123?beta=true", m.FETCH_RESPONSE),
+    ("post", "/responses/compact?beta=true", m.COMPACT),
     ("post", "/completions", m.COMPLETIONS),
     ("post", "/images/generations", m.IMAGES),
     ("post", "/images/edits", m.IMAGES),
@@ -35,9 +41,15 @@ def test_traced_routes(method: str, url: str, api: m.Api) -> None:
     ("get", "/responses/resp_123/input_items"),
     ("get", "/responses/"),
     ("post", "/responses/input_tokens"),
-    ("post", "/responses/compact"),
+    ("post", "/responses/input_tokens?beta=true"),
+    ("post", "/responses/resp_123/cancel?beta=true"),
     ("get", "/chat/completions/chatcmpl_1"),
     ("post", "/vector_stores"),
+    ("get", "/vector_stores/vs_abc"),
+    ("post", "/vector_stores/vs_abc"),
+    ("post", "/vector_stores//search"),
+    ("post", "/vector_stores/vs_abc/files/file_1/search"),
+    ("get", "/vector_stores/vs_abc/search"),
 ])
 def test_untraced_routes(method: str, url: str) -> None:
     """Everything else, including the non-model Responses endpoints, passes through."""

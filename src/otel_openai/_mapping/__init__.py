@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from typing import Any, Callable, Optional, Protocol
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping import audio, chat, completions, embeddings, images, moderations, responses
+from otel_openai._mapping import (
+    audio,
+    chat,
+    completions,
+    embeddings,
+    images,
+    moderations,
+    responses,
+    vector_stores,
+)
 from otel_openai._mapping._common import Attributes
 
 Messages = list[dict[str, Any]]
@@ -33,6 +42,10 @@ def _no_tools(body: Mapping[str, Any]) -> Messages:
     return []
 
 
+def _no_content(source: Any) -> dict[str, Any]:
+    return {}
+
+
 def json_body(options: Any) -> Mapping[str, Any]:
     """The request's JSON body. Multipart endpoints (uploads) keep their form fields here too: the SDK
     moves only the file objects into ``options.files``, which we never read."""
@@ -55,6 +68,13 @@ class Api:
     tool_definitions: Callable[[Mapping[str, Any]], Messages] = _no_tools
     # The body key naming the model; None for APIs whose model is not in the body.
     model_key: Optional[str] = "model"
+    # The start attribute that ``model_key``'s value becomes, and that names the span after the operation:
+    # the request model, or (retrieval) the data source.
+    name_attribute: str = sc.REQUEST_MODEL
+    # Opt-in content that is not messages (retrieval's query and documents): attribute -> structured value,
+    # recorded on spans only, bounded and JSON-encoded like messages.
+    request_content: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_content
+    response_content: Callable[[Any], dict[str, Any]] = _no_content
     # The mapping's view of the request (``FinalRequestOptions`` in, a body-like mapping out); GET
     # endpoints and SDK-added defaults need more than ``json_data``.
     request_body: Callable[[Any], Mapping[str, Any]] = json_body
@@ -93,8 +113,36 @@ RESPONSES = Api(
     tool_definitions=responses.tool_definitions,
 )
 
-# GET /responses/{id}: a stored (often background) response, or its resumed event stream.
-RESPONSES_RETRIEVE = dataclasses.replace(RESPONSES, request_body=responses.retrieve_body)
+# GET /responses/{id}: a stored (often background) response, or its resumed event stream. The conventions'
+# fetch_response operation: no inference, so no token usage (polling must not count the same tokens again),
+# the output as opt-in content and no input (a fetched response does not carry it).
+FETCH_RESPONSE = Api(
+    operation=sc.OP_FETCH_RESPONSE,
+    request_attributes=responses.fetch_request_attributes,
+    response_attributes=responses.fetch_attributes,
+    accumulator=responses.FetchAccumulator,
+    output_messages=responses.output_messages,
+    model_key=None,
+    request_body=responses.retrieve_body,
+)
+
+# POST /responses/compact (openai >= 2.9): a billed model call on the Responses API that turns a conversation
+# into a compacted one and returns its usage. The conventions name no compaction operation; it is inference
+# on the Responses API (input in, generated output items and token usage out), so it is `chat`, like
+# responses.create (the conventions' gen_ai.conversation.compacted marks later calls that *use* the result).
+COMPACT = dataclasses.replace(RESPONSES, response_attributes=responses.compact_attributes, accumulator=None)
+
+# POST /vector_stores/{id}/search (openai >= 1.66): the conventions' own example of a `retrieval`.
+RETRIEVAL = Api(
+    operation=sc.OP_RETRIEVAL,
+    request_attributes=vector_stores.request_attributes,
+    response_attributes=vector_stores.response_attributes,
+    model_key=vector_stores.VECTOR_STORE_KEY,
+    name_attribute=sc.DATA_SOURCE_ID,
+    request_body=vector_stores.request_body,
+    request_content=vector_stores.query,
+    response_content=vector_stores.documents,
+)
 
 COMPLETIONS = Api(
     operation=sc.OP_TEXT_COMPLETION,
@@ -151,6 +199,7 @@ ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/chat/completions"): CHAT,
     ("post", "/embeddings"): EMBEDDINGS,
     ("post", "/responses"): RESPONSES,
+    ("post", "/responses/compact"): COMPACT,
     ("post", "/completions"): COMPLETIONS,
     ("post", "/images/generations"): IMAGES,
     ("post", "/images/edits"): IMAGES,
@@ -161,24 +210,31 @@ ROUTES: dict[tuple[str, str], Api] = {
     ("post", "/moderations"): MODERATIONS,
 }
 
-# Paths ending in one id segment: (method, "/prefix/") -> Api, matching "/prefix/{id}" only. Consulted
-# only when the exact lookup misses, so untraced endpoints pay one dict lookup and one ``startswith`` per
-# pattern (there is one).
-PATTERNS: dict[tuple[str, str], Api] = {
-    ("get", "/responses/"): RESPONSES_RETRIEVE,
-}
+# Paths with one id segment: (method, prefix, suffix, Api) matches "{prefix}{id}{suffix}". Consulted only
+# when the exact lookup misses, so untraced endpoints pay a dict lookup, a partition and two cheap
+# comparisons per pattern.
+PATTERNS: tuple[tuple[str, str, str, Api], ...] = (
+    ("get", "/responses/", "", FETCH_RESPONSE),
+    ("post", "/vector_stores/", "/search", RETRIEVAL),
+)
 
 
 def route(method: str, url: str) -> Optional[Api]:
-    """The mapping for a request, or None for endpoints we do not trace."""
+    """The mapping for a request, or None for endpoints we do not trace. A query string in the path (the
+    3.x ``client.beta.responses`` endpoints say ``/responses?beta=true``) does not change the endpoint."""
     method = method.lower()
     api = ROUTES.get((method, url))
     if api is not None:
         return api
-    for (pattern_method, prefix), pattern_api in PATTERNS.items():
-        # Exactly one non-empty segment after the prefix: /responses/{id}, not /responses/{id}/cancel.
-        if method == pattern_method and url.startswith(prefix):
-            rest = url[len(prefix):]
-            if rest and "/" not in rest and "?" not in rest:
+    path, query, _ = url.partition("?")
+    if query:
+        api = ROUTES.get((method, path))
+        if api is not None:
+            return api
+    for pattern_method, prefix, suffix, pattern_api in PATTERNS:
+        # Exactly one non-empty segment between prefix and suffix: /responses/{id}, not /responses/{id}/cancel.
+        if method == pattern_method and path.startswith(prefix) and path.endswith(suffix):
+            segment = path[len(prefix):len(path) - len(suffix)]
+            if segment and "/" not in segment:
                 return pattern_api
     return None

@@ -1,25 +1,93 @@
-"""Token usage attributes, shared by every API that reports usage."""
+"""Token usage attributes, shared by every API that reports usage (HTTP and Realtime alike).
+
+OpenAI names its usage objects differently per API, but the shape is one: an input and an output total, each
+with an optional detail object that splits it (cached, cache-written and reasoning tokens; text, image and
+audio tokens; cached tokens again split by modality). Chat and legacy completions say
+``prompt_tokens``/``prompt_tokens_details``, Responses and images ``input_tokens``/``input_tokens_details``,
+transcriptions and Realtime ``input_tokens``/``input_token_details`` (no ``s``). ``usage_attributes`` takes
+the total keys and finds either detail spelling, or takes the detail keys explicitly.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Optional
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping._common import Attributes, as_int, fields, put
+from otel_openai._mapping._common import Attributes, as_int, fields
+
+# (detail field, attribute); every field is a subset of its side's total. Cache and reasoning counts are
+# copied as reported, zero included (as cached tokens always were).
+_INPUT_DETAILS = (
+    ("cached_tokens", sc.USAGE_CACHE_READ_INPUT_TOKENS),
+    # Chat (a model field in recent SDKs, an extra field before) and Responses.
+    ("cache_write_tokens", sc.USAGE_CACHE_WRITE_INPUT_TOKENS),
+)
+_OUTPUT_DETAILS = (("reasoning_tokens", sc.USAGE_REASONING_OUTPUT_TOKENS),)
+# Modality splits are copied only when non-zero: chat reports ``audio_tokens: 0`` on every call, and a zero
+# split says no more than its absence does (the total is always there).
+_INPUT_MODALITIES = (
+    ("text_tokens", sc.USAGE_TEXT_INPUT_TOKENS),
+    ("image_tokens", sc.USAGE_IMAGE_INPUT_TOKENS),
+    ("audio_tokens", sc.USAGE_AUDIO_INPUT_TOKENS),
+)
+_OUTPUT_MODALITIES = (
+    ("text_tokens", sc.USAGE_TEXT_OUTPUT_TOKENS),
+    ("image_tokens", sc.USAGE_IMAGE_OUTPUT_TOKENS),
+    ("audio_tokens", sc.USAGE_AUDIO_OUTPUT_TOKENS),
+)
+# Realtime splits its cached input tokens by modality too (``input_token_details.cached_tokens_details``).
+_CACHED_MODALITIES = (
+    ("text_tokens", sc.USAGE_TEXT_CACHE_READ_INPUT_TOKENS),
+    ("image_tokens", sc.USAGE_IMAGE_CACHE_READ_INPUT_TOKENS),
+    ("audio_tokens", sc.USAGE_AUDIO_CACHE_READ_INPUT_TOKENS),
+)
 
 
-def usage_attributes(usage: Any, input_key: str, output_key: str) -> Attributes:
-    """Input/output tokens plus cached and reasoning tokens, from a chat- or Responses-shaped usage."""
+def usage_attributes(usage: Any, input_key: str, output_key: str, input_details: Optional[str] = None,
+                     output_details: Optional[str] = None) -> Attributes:
+    """Totals plus every split the usage reports. Detail objects are read from ``input_details`` /
+    ``output_details`` when given, else from ``{key}_details`` or, failing that, ``{key without s}_details``."""
     attrs: Attributes = {}
     if usage is None:
         return attrs
     values = fields(usage)  # one read of the model's fields instead of one lookup per field
-    put(attrs, sc.USAGE_INPUT_TOKENS, as_int(values.get(input_key)))
-    put(attrs, sc.USAGE_OUTPUT_TOKENS, as_int(values.get(output_key)))
-    input_details = values.get(input_key + "_details")
-    if input_details is not None:
-        put(attrs, sc.USAGE_CACHE_READ_INPUT_TOKENS, as_int(fields(input_details).get("cached_tokens")))
-    output_details = values.get(output_key + "_details")
-    if output_details is not None:
-        put(attrs, sc.USAGE_REASONING_OUTPUT_TOKENS, as_int(fields(output_details).get("reasoning_tokens")))
+    _put_int(attrs, sc.USAGE_INPUT_TOKENS, values.get(input_key))
+    _put_int(attrs, sc.USAGE_OUTPUT_TOKENS, values.get(output_key))
+    details = _details(values, input_key, input_details)
+    if details is not None:
+        _copy_details(attrs, details, _INPUT_DETAILS, 0)
+        _copy_details(attrs, details, _INPUT_MODALITIES, 1)
+        cached = details.get("cached_tokens_details")
+        if cached is not None:
+            _copy_details(attrs, fields(cached), _CACHED_MODALITIES, 1)
+    details = _details(values, output_key, output_details)
+    if details is not None:
+        _copy_details(attrs, details, _OUTPUT_DETAILS, 0)
+        _copy_details(attrs, details, _OUTPUT_MODALITIES, 1)
     return attrs
+
+
+def _details(values: Mapping[str, Any], total_key: str, key: Optional[str]) -> Optional[Mapping[str, Any]]:
+    if key is not None:
+        found = values.get(key)
+    else:
+        found = values.get(total_key + "_details")
+        if found is None and total_key.endswith("s"):
+            found = values.get(total_key[:-1] + "_details")
+    return fields(found) if found is not None else None
+
+
+def _copy_details(attrs: Attributes, details: Mapping[str, Any], table: tuple[tuple[str, str], ...],
+                  least: int) -> None:
+    """Copy each count of ``table`` that is at least ``least``."""
+    for field, attribute in table:
+        count = as_int(details.get(field))
+        if count is not None and count >= least:
+            attrs[attribute] = count
+
+
+def _put_int(attrs: Attributes, key: str, value: Any) -> None:
+    count = as_int(value)
+    if count is not None:
+        attrs[key] = count

@@ -98,10 +98,25 @@ def common_response_attributes(obj: Any) -> Attributes:
 
 
 def finish_reasons(choices: Any) -> list[str]:
+    """One reason per choice in index order; a choice that reports none says ``error``."""
     if not isinstance(choices, (list, tuple)):
         return []
     ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
-    return [str(enum_value(get(c, "finish_reason")) or "") for c in ordered]
+    return [reason_or_error(get(c, "finish_reason")) for c in ordered]
+
+
+def reason_or_error(reason: Any) -> str:
+    """A reported finish reason as text; a position where none arrived (a cut stream, a failed generation,
+    a provider's null) reports ``error``, as the conventions ask, rather than being left out."""
+    value = enum_value(reason)
+    return str(value) if value else sc.FINISH_REASON_ERROR
+
+
+def stream_finish_reasons(finish: dict[int, Any], choices: int) -> list[str]:
+    """Streamed reasons in index order, ``error`` for every choice that ended without one (a stream cut
+    short or failed); a stream that ended before its first choice still owed one reason."""
+    count = max(choices, max(finish, default=-1) + 1, 1)
+    return [reason_or_error(finish.get(i)) for i in range(count)]
 
 
 # --- content (opt-in) ---------------------------------------------------------------------------
@@ -211,12 +226,14 @@ class ChatAccumulator:
     and joined once at the end, so no per-chunk object is built.
     """
 
-    __slots__ = ("_capture", "_finish", "_first", "_refusal", "_text", "_tools", "_usage")
+    __slots__ = ("_capture", "_choices", "_finish", "_first", "_refusal", "_text", "_tools", "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
         self._first: Any = None
         self._usage: Any = None
+        # Choices seen so far (highest index + 1): each is a position that owes a finish reason.
+        self._choices = 0
         self._finish: dict[int, str] = {}
         self._text: dict[int, list[str]] = {}
         self._refusal: dict[int, list[str]] = {}
@@ -231,11 +248,14 @@ class ChatAccumulator:
             self._usage = usage
         choices = chunk.choices
         for choice in choices:
+            index = choice.index
+            if index >= self._choices:
+                self._choices = index + 1
             reason = choice.finish_reason
             if reason is not None:
-                self._finish[choice.index] = reason
+                self._finish[index] = reason
             if self._capture:
-                self._add_delta(choice.index, choice.delta)
+                self._add_delta(index, choice.delta)
         # The usage-only last chunk and Azure's prompt-filter first chunk have no choices: not output.
         return bool(choices)
 
@@ -270,10 +290,7 @@ class ChatAccumulator:
 
     def attributes(self) -> Attributes:
         attrs = common_response_attributes(self._first) if self._first is not None else {}
-        if self._finish:
-            attrs[sc.RESPONSE_FINISH_REASONS] = [
-                str(enum_value(self._finish[i])) for i in sorted(self._finish)
-            ]
+        attrs[sc.RESPONSE_FINISH_REASONS] = stream_finish_reasons(self._finish, self._choices)
         attrs.update(usage_attributes(self._usage, "prompt_tokens", "completion_tokens"))
         return attrs
 

@@ -57,12 +57,13 @@ def _message(text: Any, reason: Any) -> dict[str, Any]:
 class CompletionsAccumulator:
     """Folds streamed ``Completion`` chunks; text is only kept when content capture is on."""
 
-    __slots__ = ("_capture", "_finish", "_first", "_text", "_usage")
+    __slots__ = ("_capture", "_choices", "_finish", "_first", "_text", "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
         self._first: Any = None
         self._usage: Any = None
+        self._choices = 0  # choices seen (highest index + 1), each owing a finish reason
         self._finish: dict[int, Any] = {}
         self._text: dict[int, list[str]] = {}
 
@@ -75,6 +76,8 @@ class CompletionsAccumulator:
         choices = getattr(chunk, "choices", None) or ()
         for choice in choices:
             index = choice.index or 0
+            if index >= self._choices:
+                self._choices = index + 1
             if choice.finish_reason is not None:
                 self._finish[index] = choice.finish_reason
             if self._capture and choice.text:
@@ -85,8 +88,7 @@ class CompletionsAccumulator:
 
     def attributes(self) -> Attributes:
         attrs = chat.common_response_attributes(self._first) if self._first is not None else {}
-        if self._finish:
-            attrs[sc.RESPONSE_FINISH_REASONS] = [str(enum_value(self._finish[i])) for i in sorted(self._finish)]
+        attrs[sc.RESPONSE_FINISH_REASONS] = chat.stream_finish_reasons(self._finish, self._choices)
         attrs.update(usage_attributes(self._usage, "prompt_tokens", "completion_tokens"))
         return attrs
 

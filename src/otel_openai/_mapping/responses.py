@@ -1,4 +1,5 @@
-"""Responses API (``POST /responses``, ``GET /responses/{id}``): request, response and event mapping."""
+"""Responses API (``POST /responses``, ``GET /responses/{id}``, ``POST /responses/compact``): request, response
+and event mapping."""
 
 from __future__ import annotations
 
@@ -18,17 +19,39 @@ _CLIENT_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 _RESPONSE_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _UNFINISHED = frozenset({"queued", "in_progress"})
+# Incomplete reasons in the chat vocabulary the conventions use (``content_filter`` is already one).
+_INCOMPLETE_REASONS = {"max_output_tokens": "length"}
 
 
 # --- request --------------------------------------------------------------------------------------
 
 
 def retrieve_body(options: Any) -> Mapping[str, Any]:
-    """``GET /responses/{id}`` has no body; its only request parameter we report is ``stream``."""
+    """``GET /responses/{id}`` has no body: the id comes from the path, ``stream`` and the stream cursor
+    ``starting_after`` from the query."""
+    body: dict[str, Any] = {}
+    url = getattr(options, "url", None)
+    if isinstance(url, str):
+        body["response_id"] = url.partition("?")[0].rpartition("/")[2]
     params = getattr(options, "params", None)
-    if isinstance(params, Mapping) and params.get("stream") in (True, "true"):
-        return {"stream": True}
-    return {}
+    if isinstance(params, Mapping):
+        if params.get("stream") in (True, "true"):
+            body["stream"] = True
+        cursor = params.get("starting_after")
+        if isinstance(cursor, (int, str)) and not isinstance(cursor, bool):
+            body["starting_after"] = str(cursor)
+    return body
+
+
+def fetch_request_attributes(body: Mapping[str, Any]) -> Attributes:
+    """``fetch_response``: the fetched response's id (required by the conventions, known even when the
+    fetch fails), the stream flag and the stream cursor of a resumed stream."""
+    attrs: Attributes = {sc.OPENAI_API_TYPE: sc.API_TYPE_RESPONSES}
+    put(attrs, sc.RESPONSE_ID, as_str(body.get("response_id")))
+    if body.get("stream") is True:
+        attrs[sc.REQUEST_STREAM] = True
+    put(attrs, sc.REQUEST_STREAM_CURSOR, as_str(body.get("starting_after")))
+    return attrs
 
 
 def request_attributes(body: Mapping[str, Any]) -> Attributes:
@@ -56,6 +79,29 @@ def _conversation_id(conversation: Any) -> Optional[str]:
 
 def response_attributes(response: Any) -> Attributes:
     """Id, model, status as finish reason, service tier, conversation and usage of a ``Response``."""
+    attrs = _outcome_attributes(response)
+    attrs.update(usage_attributes(get(response, "usage"), "input_tokens", "output_tokens"))
+    return attrs
+
+
+def fetch_attributes(response: Any) -> Attributes:
+    """A fetched ``Response`` (``fetch_response``): what it was and how it ended, plus its lifecycle status,
+    but no token usage: fetching performs no inference, and reporting the stored usage again would count
+    the same tokens once per poll."""
+    attrs = _outcome_attributes(response)
+    put(attrs, sc.RESPONSE_STATUS, as_str(enum_value(get(response, "status"))))
+    return attrs
+
+
+def compact_attributes(response: Any) -> Attributes:
+    """A ``CompactedResponse`` (``POST /responses/compact``): its id and the usage of the compaction pass.
+    It has no status, model or finish reason to report."""
+    attrs = chat.common_response_attributes(response)
+    attrs.update(usage_attributes(get(response, "usage"), "input_tokens", "output_tokens"))
+    return attrs
+
+
+def _outcome_attributes(response: Any) -> Attributes:
     attrs = chat.common_response_attributes(response)  # a Response has no system_fingerprint to copy
     put(attrs, sc.CONVERSATION_ID, _conversation_id(get(response, "conversation")))
     reason = finish_reason(response)
@@ -63,22 +109,25 @@ def response_attributes(response: Any) -> Attributes:
         attrs[sc.RESPONSE_FINISH_REASONS] = [reason]
     if get(response, "status") == "failed":
         attrs[sc.ERROR_TYPE] = as_str(get(get(response, "error"), "code")) or "failed"
-    attrs.update(usage_attributes(get(response, "usage"), "input_tokens", "output_tokens"))
     return attrs
 
 
 def finish_reason(response: Any) -> Optional[str]:
-    """The chat-style reason for a response's status: ``stop``, ``tool_calls``, the incomplete reason
-    (``max_output_tokens``, ``content_filter``), the status itself (``failed``, ``cancelled``, ...), or
-    None while it is queued or in progress."""
+    """The chat-style reason for a response's status: ``stop`` or ``tool_calls`` when completed, the
+    incomplete reason (``max_output_tokens`` as ``length``, ``content_filter``), ``error`` for a failed or
+    cancelled response (the conventions' word for a generation that ended abnormally), or None while it
+    is queued or in progress, or when the server sent no status at all."""
     status = as_str(enum_value(get(response, "status")))
     if status == "completed":
         output = get(response, "output") or ()
         return "tool_calls" if any(_kind(i) in _CLIENT_CALLS for i in output) else "stop"
     if status == "incomplete":
-        return as_str(get(get(response, "incomplete_details"), "reason")) or status
+        reason = as_str(enum_value(get(get(response, "incomplete_details"), "reason")))
+        return _INCOMPLETE_REASONS.get(reason, reason) if reason else sc.FINISH_REASON_ERROR
     # A background response that is still queued or running has not finished yet.
-    return None if status in _UNFINISHED else status
+    if status is None or status in _UNFINISHED:
+        return None
+    return sc.FINISH_REASON_ERROR
 
 
 # --- content (opt-in) -----------------------------------------------------------------------------
@@ -193,6 +242,9 @@ class ResponsesAccumulator:
 
     __slots__ = ("_capture", "_error", "_final", "_items", "_latest", "_text")
 
+    # What a ``Response`` says; the fetch_response twin below reports no usage.
+    _describe = staticmethod(response_attributes)
+
     def __init__(self, capture: bool) -> None:
         self._capture = capture
         self._latest: Any = None
@@ -220,10 +272,10 @@ class ResponsesAccumulator:
         return isinstance(kind, str) and kind.endswith(".delta")
 
     def attributes(self) -> Attributes:
-        attrs = response_attributes(self._latest) if self._latest is not None else {}
+        attrs = self._describe(self._latest) if self._latest is not None else {}
         if self._final is None:
-            # A stream that never finished has no finish reason worth reporting.
-            attrs.pop(sc.RESPONSE_FINISH_REASONS, None)
+            # The stream ended (cut, closed, failed) before its final event: a reason was owed.
+            attrs[sc.RESPONSE_FINISH_REASONS] = [sc.FINISH_REASON_ERROR]
         if self._error is not None:
             attrs[sc.ERROR_TYPE] = self._error
         return attrs
@@ -238,3 +290,12 @@ class ResponsesAccumulator:
             else:
                 msg_parts.append(parts.text("".join(self._text[index])))
         return [{"role": "assistant", "parts": msg_parts, "finish_reason": ""}] if msg_parts else []
+
+
+class FetchAccumulator(ResponsesAccumulator):
+    """A resumed stream of a stored response (``retrieve(stream=True)``, ``stream(response_id=)``): the same
+    events, reported as ``fetch_response``, without token usage."""
+
+    __slots__ = ()
+
+    _describe = staticmethod(fetch_attributes)
