@@ -336,3 +336,28 @@ def test_nothing_kept_after_the_stream_ends(instrument: Any) -> None:
     del stream, events
     gc.collect()
     assert final() is None
+
+
+def _beta_responses(client: Any) -> Any:
+    beta = getattr(client.beta, "responses", None)
+    if beta is None:
+        pytest.skip("client.beta.responses (paths with ?beta=true) exists in recent openai 3.x only")
+    return beta
+
+
+async def test_beta_responses_are_traced(instrument: Any, async_client: bool) -> None:
+    """client.beta.responses (openai 3.x) sends `/responses?beta=true`: create is a `chat` span with its usage
+    (cache writes included) and retrieve a `fetch_response` span, like the stable API."""
+    seen: list[Any] = []
+    t = instrument()
+    client = make_client(serve("responses/text.json", seen), async_client=async_client)
+    beta = _beta_responses(client)
+    await resolve(beta.create(model=MODEL, input="hi"))
+    await resolve(beta.retrieve("resp_abc123"))
+    assert [r.url.query for r in seen] == [b"beta=true", b"beta=true"]
+    create, fetch = t.finished_spans()
+    assert (create.name, fetch.name) == (f"chat {MODEL}", "fetch_response")
+    assert create.attributes[sc.USAGE_CACHE_WRITE_INPUT_TOKENS] == 0
+    assert create.attributes[sc.USAGE_INPUT_TOKENS] == 36
+    assert fetch.attributes[sc.RESPONSE_ID] == "resp_abc123"
+    assert sc.USAGE_INPUT_TOKENS not in fetch.attributes

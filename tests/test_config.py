@@ -67,6 +67,7 @@ def test_defaults_from_empty_env() -> None:
     assert settings.capture_media is False
     assert settings.max_content_length == _config.DEFAULT_MAX_CONTENT_LENGTH
     assert settings.provider_name is None
+    assert settings.latest_metrics is False
 
 
 def test_env_values() -> None:
@@ -157,12 +158,30 @@ def test_kwarg_enables_despite_env(instrument: Any, monkeypatch: Any) -> None:
     assert records == []
 
 
-def test_semconv_opt_in_accepted(instrument: Any, monkeypatch: Any) -> None:
-    """``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` changes nothing: we emit the latest."""
+def test_semconv_opt_in_changes_metrics_only(instrument: Any, monkeypatch: Any) -> None:
+    """``OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental`` switches the metric names; the span is
+    the same latest-conventions span as without it."""
     monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
-    span, _ = _chat(instrument())
+    t = instrument()
+    span, _ = _chat(t)
     assert span.attributes[sc.PROVIDER_NAME] == "openai"
     assert "gen_ai.system" not in span.attributes
+    assert len(t.metric_points(sc.METRIC_INFERENCE_DURATION)) == 1
+    assert t.metric_points(sc.METRIC_OPERATION_DURATION) == []
+
+
+@pytest.mark.parametrize(("raw", "latest"), [
+    ("", False),
+    ("http", False),
+    ("gen_ai_latest_experimental", True),
+    ("http, GEN_AI_LATEST_EXPERIMENTAL ,database", True),
+    ("gen_ai_latest_experimental_x", False),
+    ("gen_ai", False),
+])
+def test_semconv_opt_in_parsing(raw: str, latest: bool) -> None:
+    """The opt-in is a comma-separated list, as in every OpenTelemetry instrumentation; only the exact
+    gen_ai_latest_experimental entry (any case, any spaces) selects the newest metrics."""
+    assert resolve(env={_config.ENV_SEMCONV_OPT_IN: raw}).latest_metrics is latest
 
 
 def test_env_read_once_at_instrument(instrument: Any, monkeypatch: Any) -> None:

@@ -175,3 +175,164 @@ async def test_stream_error_duration(instrument: Any, async_client: bool, clock:
     assert t.only_span().attributes[sc.USAGE_INPUT_TOKENS] == 24  # known, but not a metric on failure
     assert sc.ERROR_TYPE in duration.attributes
     assert t.metric_points(sc.METRIC_TOKEN_USAGE) == []
+
+
+# --- OTEL_SEMCONV_STABILITY_OPT_IN=gen_ai_latest_experimental: the newest names and shapes ----------------
+
+LATEST_INFERENCE = (sc.METRIC_INFERENCE_DURATION, sc.METRIC_USAGE_INPUT_TOKENS, sc.METRIC_USAGE_OUTPUT_TOKENS,
+                    sc.METRIC_USAGE_CACHE_READ_INPUT_TOKENS, sc.METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS,
+                    sc.METRIC_USAGE_REASONING_OUTPUT_TOKENS, sc.METRIC_OPERATION_INPUT_TOKENS,
+                    sc.METRIC_OPERATION_OUTPUT_TOKENS)
+DEFAULT_NAMES = (sc.METRIC_OPERATION_DURATION, sc.METRIC_TOKEN_USAGE, sc.METRIC_TIME_TO_FIRST_CHUNK,
+                 sc.METRIC_TIME_PER_OUTPUT_CHUNK)
+BASE = {
+    sc.OPERATION_NAME: "chat", sc.PROVIDER_NAME: "openai", sc.REQUEST_MODEL: "gpt-4o-mini",
+    sc.RESPONSE_MODEL: "gpt-4o-mini-2024-07-18", sc.SERVER_ADDRESS: "openai.test", sc.SERVER_PORT: 8080,
+    sc.OPENAI_RESPONSE_SERVICE_TIER: "default", sc.OPENAI_RESPONSE_SYSTEM_FINGERPRINT: "fp_06737a9306",
+}
+
+
+@pytest.fixture
+def latest(instrument: Any, monkeypatch: Any) -> Any:
+    """Instrument with the newest metric names opted into through the environment."""
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "gen_ai_latest_experimental")
+    return instrument
+
+
+def counted(t: Any, name: str) -> dict[str, int]:
+    """A usage counter's values by token modality."""
+    points = t.metric_points(name)
+    assert all(set(p.attributes) - set(BASE) == {sc.TOKEN_MODALITY} for p in points), name
+    return {p.attributes[sc.TOKEN_MODALITY]: p.value for p in points}
+
+
+def chat_with_usage(usage: dict[str, Any]) -> Any:
+    body = fixture_json("chat/plain.json")
+    body["usage"] = usage
+    return lambda r: json_response(body)
+
+
+async def test_latest_chat_metrics(latest: Any, async_client: bool) -> None:
+    """Opted in, a chat call records gen_ai.client.inference.duration, the five usage counters (modality
+    `unknown` where the usage has no split) and the per-operation token histograms; none of the default
+    names."""
+    t = latest()
+    client = make_client(lambda r: json_response(fixture_json("chat/plain.json")), async_client=async_client)
+    await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    (duration,) = t.metric_points(sc.METRIC_INFERENCE_DURATION)
+    assert dict(duration.attributes) == BASE
+    assert list(duration.explicit_bounds) == pytest.approx(EXPECTED_DURATION_BUCKETS)
+    assert counted(t, sc.METRIC_USAGE_INPUT_TOKENS) == {"unknown": 24}
+    assert counted(t, sc.METRIC_USAGE_OUTPUT_TOKENS) == {"unknown": 8}
+    assert counted(t, sc.METRIC_USAGE_CACHE_READ_INPUT_TOKENS) == {"unknown": 0}
+    assert counted(t, sc.METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS) == {"unknown": 0}  # not reported: 0
+    assert counted(t, sc.METRIC_USAGE_REASONING_OUTPUT_TOKENS) == {"unknown": 0}
+    (per_input,) = t.metric_points(sc.METRIC_OPERATION_INPUT_TOKENS)
+    (per_output,) = t.metric_points(sc.METRIC_OPERATION_OUTPUT_TOKENS)
+    assert (per_input.sum, per_output.sum) == (24, 8)
+    assert dict(per_input.attributes) == BASE
+    assert list(per_input.explicit_bounds) == EXPECTED_TOKEN_BUCKETS
+    assert all(t.metric_points(name) == [] for name in DEFAULT_NAMES)
+    found = metrics_by_name(t)
+    assert {name: found[name].unit for name in LATEST_INFERENCE} == {
+        sc.METRIC_INFERENCE_DURATION: "s", **{name: "{token}" for name in LATEST_INFERENCE[1:]}}
+    assert {type(found[name].data).__name__ for name in LATEST_INFERENCE[1:6]} == {"Sum"}
+    assert all(found[name].data.is_monotonic for name in LATEST_INFERENCE[1:6])
+
+
+async def test_latest_modality_splits(latest: Any, async_client: bool) -> None:
+    """Reported splits are counted under their modality and only the rest under `unknown`; cached, cache
+    write and reasoning counts land on their own counters."""
+    t = latest()
+    usage = {"prompt_tokens": 30, "completion_tokens": 8, "total_tokens": 38,
+             "prompt_tokens_details": {"cached_tokens": 10, "cache_write_tokens": 6, "audio_tokens": 4,
+                                       "text_tokens": 20},
+             "completion_tokens_details": {"reasoning_tokens": 2, "audio_tokens": 5, "text_tokens": 3}}
+    client = make_client(chat_with_usage(usage), async_client=async_client)
+    await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    assert counted(t, sc.METRIC_USAGE_INPUT_TOKENS) == {"text": 20, "audio": 4, "unknown": 6}
+    assert counted(t, sc.METRIC_USAGE_OUTPUT_TOKENS) == {"text": 3, "audio": 5}
+    assert counted(t, sc.METRIC_USAGE_CACHE_READ_INPUT_TOKENS) == {"unknown": 10}
+    assert counted(t, sc.METRIC_USAGE_CACHE_WRITE_INPUT_TOKENS) == {"unknown": 6}
+    assert counted(t, sc.METRIC_USAGE_REASONING_OUTPUT_TOKENS) == {"unknown": 2}
+    span = t.only_span()
+    assert (span.attributes[sc.USAGE_TEXT_INPUT_TOKENS], span.attributes[sc.USAGE_AUDIO_OUTPUT_TOKENS]) == (20, 5)
+
+
+async def test_latest_failure_metrics(latest: Any, async_client: bool) -> None:
+    """Opted in, a failed call still records its tokens: 0 `unknown` on every counter (no error.type there)
+    and 0 on the per-operation histograms, which carry error.type like the duration."""
+    t = latest()
+    client = make_client(lambda r: json_response(fixture_json("chat/rate_limit_error.json"), status=429),
+                         async_client=async_client)
+    with pytest.raises(openai.RateLimitError):
+        await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    failed = {sc.OPERATION_NAME: "chat", sc.PROVIDER_NAME: "openai", sc.REQUEST_MODEL: "gpt-4o-mini",
+              sc.SERVER_ADDRESS: "openai.test", sc.SERVER_PORT: 8080, sc.ERROR_TYPE: "openai.RateLimitError"}
+    (duration,) = t.metric_points(sc.METRIC_INFERENCE_DURATION)
+    assert dict(duration.attributes) == failed
+    for name in LATEST_INFERENCE[1:6]:
+        (point,) = t.metric_points(name)
+        assert point.value == 0
+        assert dict(point.attributes) == {**{k: v for k, v in failed.items() if k != sc.ERROR_TYPE},
+                                          sc.TOKEN_MODALITY: "unknown"}
+    for name in LATEST_INFERENCE[6:]:
+        (point,) = t.metric_points(name)
+        assert (point.sum, dict(point.attributes)) == (0, failed)
+
+
+async def test_latest_failed_stream_keeps_its_usage(latest: Any, async_client: bool, clock: Clock) -> None:
+    """A stream that fails after its usage chunk counts the usage it received (the conventions record
+    failures too), where the default names record none."""
+    t = latest(time_per_chunk_metric=True)
+    text = fixture_text("chat/stream_usage.sse")
+    events = len([e for e in text.split("\n\n") if e.strip()])
+    body = LazyBody(text, on_event=lambda i: setattr(clock, "now", clock.now + 1), fail_after=events - 1)
+    client = make_client(lambda r: body.response(async_client), async_client=async_client)
+    stream = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
+                                                          stream_options={"include_usage": True}))
+    with pytest.raises(Exception):  # noqa: B017 - the type differs by SDK major; test_streams pins it
+        [c async for c in stream] if async_client else list(stream)
+    assert counted(t, sc.METRIC_USAGE_INPUT_TOKENS) == {"unknown": 24}
+    (duration,) = t.metric_points(sc.METRIC_INFERENCE_DURATION)
+    assert sc.ERROR_TYPE in duration.attributes
+    (ttfc,) = t.metric_points(sc.METRIC_INFERENCE_TIME_TO_FIRST_CHUNK)
+    assert sc.ERROR_TYPE not in ttfc.attributes
+    assert t.metric_points(sc.METRIC_INFERENCE_TIME_PER_OUTPUT_CHUNK)[0].count > 0
+    assert t.metric_points(sc.METRIC_TIME_TO_FIRST_CHUNK) == []
+
+
+async def test_latest_embeddings_metrics(latest: Any, async_client: bool) -> None:
+    """Opted in, embeddings record gen_ai.client.embeddings.duration and .operation.input_tokens, and no
+    inference metric."""
+    t = latest()
+    client = make_client(lambda r: json_response(fixture_json("embeddings/float.json")), async_client=async_client)
+    await resolve(client.embeddings.create(model="text-embedding-3-small", input="hi", encoding_format="float"))
+    (duration,) = t.metric_points(sc.METRIC_EMBEDDINGS_DURATION)
+    assert duration.attributes[sc.OPERATION_NAME] == "embeddings"
+    (tokens,) = t.metric_points(sc.METRIC_EMBEDDINGS_INPUT_TOKENS)
+    assert tokens.sum == 7
+    assert list(tokens.explicit_bounds) == EXPECTED_TOKEN_BUCKETS
+    assert all(t.metric_points(name) == [] for name in (*LATEST_INFERENCE, *DEFAULT_NAMES))
+
+
+async def test_default_mode_keeps_todays_names(instrument: Any, async_client: bool) -> None:
+    """Without the opt-in only today's names exist: no inference, usage or embeddings instrument at all,
+    and the meter states the v1.41.1 schema its names come from."""
+    t = instrument()
+    client = make_client(lambda r: json_response(fixture_json("chat/plain.json")), async_client=async_client)
+    await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+    data = t.metric_reader.get_metrics_data()
+    scopes = [sm for rm in data.resource_metrics for sm in rm.scope_metrics if sm.scope.name == "otel_openai"]
+    assert {m.name for sm in scopes for m in sm.metrics} == {sc.METRIC_OPERATION_DURATION, sc.METRIC_TOKEN_USAGE}
+    assert {sm.scope.schema_url for sm in scopes} == {sc.LEGACY_METRICS_SCHEMA_URL}
+
+
+async def test_latest_mode_states_the_genai_schema(latest: Any) -> None:
+    """Opted in, the meter states the GenAI conventions' schema URL, as the tracer always does."""
+    t = latest()
+    make_client(lambda r: json_response(fixture_json("chat/plain.json"))).chat.completions.create(
+        model="gpt-4o-mini", messages=MESSAGES)
+    data = t.metric_reader.get_metrics_data()
+    assert {sm.scope.schema_url for rm in data.resource_metrics for sm in rm.scope_metrics} == {sc.SCHEMA_URL}
+    assert t.only_span().instrumentation_scope.schema_url == sc.SCHEMA_URL

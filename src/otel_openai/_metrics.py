@@ -180,15 +180,35 @@ class EmbeddingsProfile(Profile):
             self.input_tokens.record(count, attrs)  # type: ignore[arg-type]
 
 
-class Metrics:
-    """Every GenAI instrument of one meter, in the chosen shape."""
+class AgentMetrics:
+    """The agent and tool durations (the same in both metric modes). ``trace_agent``/``trace_tool`` record
+    them; so can any integration that runs agents and tools itself (e.g. an Agents SDK processor)."""
 
-    def __init__(self, meter: Meter, latest: bool = False) -> None:
-        self.latest = latest
+    def __init__(self, meter: Meter) -> None:
         self.invoke_agent_duration = _histogram(meter, sc.METRIC_INVOKE_AGENT_DURATION, "s",
                                                 AGENT_DURATION_BUCKETS, "Duration of one agent invocation.")
         self.execute_tool_duration = _histogram(meter, sc.METRIC_EXECUTE_TOOL_DURATION, "s", DURATION_BUCKETS,
                                                 "Duration of one tool execution.")
+
+    def record_agent(self, duration: float, attributes: Mapping[str, AttributeValue]) -> None:
+        """``gen_ai.invoke_agent.duration`` in seconds, equal to the invoke_agent span's duration. Pass the
+        span's attributes (or any superset): only ``gen_ai.agent.name``, ``gen_ai.request.model`` and
+        ``error.type`` are kept."""
+        self.invoke_agent_duration.record(duration, pick(attributes, AGENT_METRIC_ATTRIBUTES))
+
+    def record_tool(self, duration: float, attributes: Mapping[str, AttributeValue]) -> None:
+        """``gen_ai.execute_tool.duration`` in seconds, equal to the execute_tool span's duration. Pass the
+        span's attributes (or any superset): only ``gen_ai.tool.name``, ``gen_ai.tool.type``,
+        ``gen_ai.agent.name`` and ``error.type`` are kept."""
+        self.execute_tool_duration.record(duration, pick(attributes, TOOL_METRIC_ATTRIBUTES))
+
+
+class Metrics(AgentMetrics):
+    """Every GenAI instrument of one meter, in the chosen shape."""
+
+    def __init__(self, meter: Meter, latest: bool = False) -> None:
+        super().__init__(meter)
+        self.latest = latest
         operation_duration = _duration(meter, sc.METRIC_OPERATION_DURATION, "GenAI operation duration.")
         if latest:
             self._build_latest(meter, operation_duration)
@@ -230,16 +250,6 @@ class Metrics:
         """The instruments for one operation; one dict lookup per call."""
         return self._profiles.get(operation, self._default)
 
-    def record_agent(self, duration: float, attributes: Attributes) -> None:
-        """``gen_ai.invoke_agent.duration``: ``attributes`` are ``gen_ai.agent.name``, ``gen_ai.request.model``
-        when the agent has one model, and ``error.type`` on failure (see ``agent_metric_attributes``)."""
-        self.invoke_agent_duration.record(duration, attributes)
-
-    def record_tool(self, duration: float, attributes: Attributes) -> None:
-        """``gen_ai.execute_tool.duration``: ``attributes`` are ``gen_ai.tool.name``, ``gen_ai.tool.type``,
-        ``gen_ai.agent.name`` when run inside an agent, and ``error.type`` on failure."""
-        self.execute_tool_duration.record(duration, attributes)
-
 
 # The attributes the agent and tool duration metrics allow (the conventions' lists, nothing else).
 AGENT_METRIC_ATTRIBUTES = (sc.AGENT_NAME, sc.REQUEST_MODEL, sc.ERROR_TYPE)
@@ -248,7 +258,7 @@ TOOL_METRIC_ATTRIBUTES = (sc.TOOL_NAME, sc.TOOL_TYPE, sc.AGENT_NAME, sc.ERROR_TY
 
 def pick(attributes: Mapping[str, AttributeValue], keys: tuple[str, ...]) -> Attributes:
     """The ``keys`` of a span's attributes that are set: a tool or agent span's metric attributes."""
-    return {key: attributes[key] for key in keys if key in attributes}
+    return {key: attributes[key] for key in keys if attributes.get(key) is not None}
 
 
 def _duration(meter: Meter, name: str, description: str) -> Histogram:

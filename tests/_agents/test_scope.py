@@ -186,3 +186,126 @@ def test_nested_agents_innermost_name_wins(no_content: Telemetry, client: openai
     spans = by_name(no_content)
     assert spans["chat gpt-4o-mini"].attributes["gen_ai.agent.name"] == "researcher"
     assert spans["invoke_agent researcher"].parent.span_id == spans["invoke_agent planner"].context.span_id
+
+
+# --- the agent name on tool spans, and the agent and tool duration metrics ---------------------------
+
+
+class _Clock:
+    """A perf_counter the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 50.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> _Clock:
+    import types
+
+    from otel_openai._agents import _scope
+
+    fake = _Clock()
+    monkeypatch.setattr(_scope, "time", types.SimpleNamespace(perf_counter=fake))
+    return fake
+
+
+def test_tools_name_the_agent_they_run_in(no_content: Telemetry) -> None:
+    """A tool run inside an agent carries gen_ai.agent.name (the innermost agent); outside, none."""
+    @trace_tool
+    def lookup() -> int:
+        return 1
+
+    lookup()
+    with trace_agent("planner"), trace_agent("researcher"):
+        lookup()
+    tools = [s for s in no_content.finished_spans() if s.name == "execute_tool lookup"]
+    assert [s.attributes.get("gen_ai.agent.name") for s in tools] == [None, "researcher"]
+
+
+def test_duration_metrics(no_content: Telemetry, clock: _Clock) -> None:
+    """Each tool and agent records one duration point in seconds, measured like its span, with only the
+    conventions' attributes and their bucket advice."""
+    @trace_tool
+    def lookup() -> int:
+        clock.now += 0.25
+        return 1
+
+    with trace_agent("planner", description="Plans."):
+        clock.now += 1.0
+        lookup()
+    (tool,) = no_content.metric_points("gen_ai.execute_tool.duration")
+    assert (tool.count, tool.sum) == (1, pytest.approx(0.25))
+    assert dict(tool.attributes) == {"gen_ai.tool.name": "lookup", "gen_ai.tool.type": "function",
+                                     "gen_ai.agent.name": "planner"}
+    assert list(tool.explicit_bounds) == pytest.approx([0.01 * 2**i for i in range(14)])
+    (agent,) = no_content.metric_points("gen_ai.invoke_agent.duration")
+    assert (agent.count, agent.sum) == (1, pytest.approx(1.25))
+    assert dict(agent.attributes) == {"gen_ai.agent.name": "planner"}
+    assert list(agent.explicit_bounds) == pytest.approx([0.1 * 2**i for i in range(13)])
+    units = {m.name: m.unit for rm in no_content.metric_reader.get_metrics_data().resource_metrics
+             for sm in rm.scope_metrics for m in sm.metrics}
+    assert units["gen_ai.execute_tool.duration"] == units["gen_ai.invoke_agent.duration"] == "s"
+
+
+async def test_failed_durations_carry_the_error_type(no_content: Telemetry) -> None:
+    """A failing tool or agent records its duration with error.type; an abandoned generator does not."""
+    @trace_tool
+    async def fails() -> None:
+        raise ConnectionError("down")
+
+    @trace_tool
+    def numbers() -> Any:
+        yield 1
+        yield 2
+
+    with pytest.raises(ConnectionError), trace_agent("broken"):
+        await fails()
+    gen = numbers()
+    next(gen)
+    gen.close()
+    tools = {p.attributes["gen_ai.tool.name"]: dict(p.attributes)
+             for p in no_content.metric_points("gen_ai.execute_tool.duration")}
+    assert tools["fails"]["error.type"] == "ConnectionError"
+    assert "error.type" not in tools["numbers"]
+    (agent,) = no_content.metric_points("gen_ai.invoke_agent.duration")
+    assert agent.attributes["error.type"] == "ConnectionError"
+
+
+def test_no_duration_when_suppressed(no_content: Telemetry) -> None:
+    """Under suppress_instrumentation() no duration is recorded either."""
+    with suppress_instrumentation(), trace_agent("quiet"), trace_tool("t"):
+        pass
+    assert no_content.metric_points("gen_ai.invoke_agent.duration") == []
+    assert no_content.metric_points("gen_ai.execute_tool.duration") == []
+
+
+def test_latest_metric_mode_keeps_the_agent_metrics(instrument: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agent and tool durations are the same whatever OTEL_SEMCONV_STABILITY_OPT_IN says."""
+    monkeypatch.setenv("OTEL_SEMCONV_STABILITY_OPT_IN", "http,gen_ai_latest_experimental")
+    telemetry = instrument()
+    with trace_agent("a"), trace_tool("t"):
+        pass
+    assert len(telemetry.metric_points("gen_ai.invoke_agent.duration")) == 1
+    assert len(telemetry.metric_points("gen_ai.execute_tool.duration")) == 1
+
+
+def test_record_methods_keep_only_the_conventions_attributes(telemetry: Telemetry) -> None:
+    """Integrations that run agents and tools themselves call record_agent/record_tool with a span's
+    attributes; ids, descriptions and content never reach the metric."""
+    from otel_openai._metrics import Metrics
+
+    metrics = Metrics(telemetry.meter_provider.get_meter("integration"))
+    span_attrs = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "t", "gen_ai.tool.type": "function",
+                  "gen_ai.tool.call.id": "call_1", "gen_ai.tool.call.arguments": "{}", "gen_ai.agent.name": "a",
+                  "error.type": "ValueError"}
+    metrics.record_tool(0.5, span_attrs)
+    metrics.record_agent(2.0, {"gen_ai.agent.name": "a", "gen_ai.agent.id": "x", "gen_ai.request.model": "m",
+                               "gen_ai.agent.description": "d"})
+    (tool,) = telemetry.metric_points("gen_ai.execute_tool.duration")
+    assert dict(tool.attributes) == {"gen_ai.tool.name": "t", "gen_ai.tool.type": "function",
+                                     "gen_ai.agent.name": "a", "error.type": "ValueError"}
+    (agent,) = telemetry.metric_points("gen_ai.invoke_agent.duration")
+    assert dict(agent.attributes) == {"gen_ai.agent.name": "a", "gen_ai.request.model": "m"}

@@ -141,7 +141,8 @@ RUNNER_TOOL: Any = {"type": "function", "name": "get_weather", "description": "C
 
 @needs_runner
 def test_tool_runner_functions_get_execute_tool_spans(content: Telemetry, client: openai.OpenAI) -> None:
-    """ResponsesToolRunner runs get_weather as an execute_tool span, between the two model spans."""
+    """ResponsesToolRunner runs get_weather as an execute_tool span, between the two model spans, naming the
+    agent it runs in."""
     runner = runner_lib.ResponsesToolRunner(functions=[
         runner_lib.RegisteredFunction(tool=RUNNER_TOOL, execute=lambda args: {"Tokyo": "sunny"}[args["city"]])])
     with trace_agent("runner_agent"):
@@ -159,6 +160,7 @@ def test_tool_runner_functions_get_execute_tool_spans(content: Telemetry, client
         "gen_ai.tool.type": "function",
         "gen_ai.tool.call.id": call_id,
         "gen_ai.tool.description": "Current weather.",
+        "gen_ai.agent.name": "runner_agent",
         "gen_ai.tool.call.arguments": '{"city":"Tokyo"}',
         "gen_ai.tool.call.result": "sunny",
     }

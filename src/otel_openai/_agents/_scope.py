@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, TypeVar, Union
 
@@ -11,10 +12,13 @@ from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from opentelemetry.metrics import get_meter
+
 from otel_openai import _config, _content, _wrap
 from otel_openai import _semconv as sc
 from otel_openai._invocation import error_type
 from otel_openai._mapping._common import Attributes
+from otel_openai._metrics import AgentMetrics
 from otel_openai.version import __version__
 
 __all__ = ["TRACED_TOOL", "AgentScope", "CallIdScope", "MakeScope", "S", "Scope", "ToolScope"]
@@ -31,10 +35,25 @@ TRACED_TOOL = "__otel_openai_tool__"
 _global_tracer = trace.get_tracer("otel_openai._agents", __version__, schema_url=sc.SCHEMA_URL)
 
 
+_global_metrics: Optional[AgentMetrics] = None
+
+
 def _tracer() -> trace.Tracer:
     """The instrumentor's tracer when instrumented (its provider), else the global one."""
     telemetry = _wrap._telemetry
     return telemetry.tracer if telemetry is not None else _global_tracer
+
+
+def _metrics() -> AgentMetrics:
+    """The instrumentor's metrics when instrumented (its provider), else the agent and tool histograms of the
+    global meter provider, made on first use."""
+    global _global_metrics
+    telemetry = _wrap._telemetry
+    if telemetry is not None:
+        return telemetry.metrics
+    if _global_metrics is None:
+        _global_metrics = AgentMetrics(get_meter("otel_openai._agents", __version__, schema_url=sc.SCHEMA_URL))
+    return _global_metrics
 
 
 # --- content made safe ------------------------------------------------------------------------------
@@ -86,6 +105,10 @@ class _Scope:
         self._content = False
         self._limit = 0
         self._ended = False
+        # perf_counter() at start, for the duration metric (None when no span was started), and the span's
+        # attributes the metric may keep.
+        self._began: Optional[float] = None
+        self._span_attrs: Attributes = {}
 
     def __enter__(self) -> Any:
         self._start()
@@ -116,7 +139,9 @@ class _Scope:
         try:
             settings = _config.current()
             name = f"{self.operation} {self.name}" if self.name else self.operation
-            self.span = _tracer().start_span(name, kind=SpanKind.INTERNAL, attributes=self._attributes(settings))
+            self._span_attrs = self._attributes(settings)
+            self.span = _tracer().start_span(name, kind=SpanKind.INTERNAL, attributes=self._span_attrs)
+            self._began = time.perf_counter()
             self._ctx = self._context(trace.set_span_in_context(self.span))
             # Tool arguments and results are content: on spans only when the user allowed content on spans.
             self._content = settings.content_on_span and self.span.is_recording()
@@ -138,16 +163,32 @@ class _Scope:
         if self._ended:
             return
         self._ended = True
+        duration = time.perf_counter() - self._began if self._began is not None else None
         span = self.span
+        # A generator closed early (GeneratorExit) was abandoned by its consumer, not failed.
+        failure = exc if exc is not None and not isinstance(exc, GeneratorExit) else None
+        error = error_type(failure) if failure is not None else None
         try:
-            # A generator closed early (GeneratorExit) was abandoned by its consumer, not failed.
-            if exc is not None and not isinstance(exc, GeneratorExit) and span.is_recording():
-                span.set_attribute(sc.ERROR_TYPE, error_type(exc))
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, str(exc)))
+            if failure is not None and span.is_recording():
+                span.set_attribute(sc.ERROR_TYPE, error)  # type: ignore[arg-type]
+                span.record_exception(failure)
+                span.set_status(Status(StatusCode.ERROR, str(failure)))
             span.end()
         except Exception:
             _logger.debug("otel-openai: could not end the %s span", self.operation, exc_info=True)
+        if duration is not None:
+            self._record_duration(duration, error)
+
+    def _record_duration(self, duration: float, error: Optional[str]) -> None:
+        """The duration metric, equal to the span's duration; recorded whether or not the span is sampled."""
+        attrs = self._span_attrs if error is None else {**self._span_attrs, sc.ERROR_TYPE: error}
+        try:
+            self._record(_metrics(), duration, attrs)
+        except Exception:
+            _logger.debug("otel-openai: could not record the %s duration", self.operation, exc_info=True)
+
+    def _record(self, metrics: AgentMetrics, duration: float, attrs: Attributes) -> None:
+        """Overridden by the scopes that have a duration metric."""
 
     def _set_content(self, key: str, value: Any) -> None:
         if self._content:
@@ -190,7 +231,13 @@ class ToolScope(_Scope):
             attrs[sc.TOOL_CALL_ID] = self.call_id
         if self.description:
             attrs[sc.TOOL_DESCRIPTION] = self.description
+        agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by an enclosing trace_agent
+        if isinstance(agent, str) and agent:
+            attrs[sc.AGENT_NAME] = agent
         return attrs
+
+    def _record(self, metrics: AgentMetrics, duration: float, attrs: Attributes) -> None:
+        metrics.record_tool(duration, attrs)
 
     def _context(self, ctx: context.Context) -> context.Context:
         return context.set_value(_CALL_ID_KEY, None, ctx) if self._inherited_call_id else ctx
@@ -210,7 +257,13 @@ class ToolScope(_Scope):
 
 
 class AgentScope(_Scope):
-    """An ``invoke_agent`` span; model spans started inside it carry ``gen_ai.agent.name``."""
+    """An ``invoke_agent`` span; model and tool spans started inside it carry ``gen_ai.agent.name``.
+
+    The conventions' in-process (INTERNAL) agent span has no ``gen_ai.provider.name`` (the agent runs here;
+    its model calls name their provider) and no ``gen_ai.agent.id``, which they reserve for the stable,
+    provider-assigned id of a hosted agent. ``agent_id`` is still accepted, so existing callers keep
+    working, but it is not recorded.
+    """
 
     operation = sc.OP_INVOKE_AGENT
 
@@ -222,14 +275,14 @@ class AgentScope(_Scope):
     def _attributes(self, settings: _config.Settings) -> Attributes:
         attrs: Attributes = {
             sc.OPERATION_NAME: sc.OP_INVOKE_AGENT,
-            sc.PROVIDER_NAME: settings.provider_name or sc.PROVIDER_OPENAI,
             sc.AGENT_NAME: self.name,
         }
-        if self.agent_id:
-            attrs[sc.AGENT_ID] = self.agent_id
         if self.description:
             attrs[sc.AGENT_DESCRIPTION] = self.description
         return attrs
+
+    def _record(self, metrics: AgentMetrics, duration: float, attrs: Attributes) -> None:
+        metrics.record_agent(duration, attrs)
 
     def _context(self, ctx: context.Context) -> context.Context:
         return context.set_value(sc.CONTEXT_AGENT_NAME, self.name, ctx)
