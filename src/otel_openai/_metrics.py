@@ -224,7 +224,7 @@ class Metrics(AgentMetrics):
                        "Number of input and output tokens used."),
         )
         self._profiles: dict[str, Profile] = {}
-        self._default = profile
+        self._default: Profile = profile
 
     def _build_latest(self, meter: Meter, duration: Histogram) -> None:
         counters = tuple(meter.create_counter(name, unit="{token}", description=f"Tokens counted by {key}.")

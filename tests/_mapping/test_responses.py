@@ -158,3 +158,70 @@ def test_auto_tier_and_unknown_format_leave_no_attribute() -> None:
                                           "text": {"format": {"type": "grammar"}}})
     assert sc.OPENAI_REQUEST_SERVICE_TIER not in attrs
     assert sc.OUTPUT_TYPE not in attrs
+
+
+# --- fetch_response, compact, finish reasons -----------------------------------------------------------
+
+
+class UrlOptions:
+    def __init__(self, url: str, params: Any = None) -> None:
+        self.url = url
+        self.params = params
+
+
+def test_fetch_request_attributes() -> None:
+    """A fetch names the response from its path (query strings ignored), the stream flag and the cursor."""
+    body = responses.retrieve_body(UrlOptions("/responses/resp_1?beta=true", {"stream": "true",
+                                                                              "starting_after": 7}))
+    assert responses.fetch_request_attributes(body) == {
+        sc.OPENAI_API_TYPE: "responses", sc.RESPONSE_ID: "resp_1", sc.REQUEST_STREAM: True,
+        sc.REQUEST_STREAM_CURSOR: "7"}
+
+
+def test_fetch_attributes_have_status_and_no_usage() -> None:
+    """A fetched response reports its status and outcome but none of its usage."""
+    attrs = responses.fetch_attributes(response())
+    assert attrs[sc.RESPONSE_STATUS] == "completed"
+    assert attrs[sc.RESPONSE_FINISH_REASONS] == ["stop"]
+    assert not [key for key in attrs if key.startswith("gen_ai.usage.")]
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    ({"status": "completed"}, "stop"),
+    ({"status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"}}, "length"),
+    ({"status": "incomplete", "incomplete_details": {"reason": "content_filter"}}, "content_filter"),
+    ({"status": "incomplete", "incomplete_details": None}, "error"),
+    ({"status": "failed"}, "error"),
+    ({"status": "cancelled"}, "error"),
+    ({"status": "queued"}, None),
+    ({"status": "in_progress"}, None),
+])
+def test_finish_reason_from_status(changes: dict[str, Any], reason: Any) -> None:
+    """Statuses map to the chat vocabulary; an abnormal end is `error`; an unfinished response has none."""
+    assert responses.finish_reason(response(**changes)) == reason
+
+
+def test_compact_attributes() -> None:
+    """A compacted response gives its id and usage (cache writes included) and no finish reason."""
+    body = fixture_json("responses/compacted.json")
+    # Built as the SDK builds it (no validation), where the SDK has the model (openai >= 2.9).
+    compacted = construct_type(type_=types.CompactedResponse, value=body) if hasattr(types, "CompactedResponse") \
+        else body
+    assert responses.compact_attributes(compacted) == {
+        sc.RESPONSE_ID: "resp_cmp_1", sc.USAGE_INPUT_TOKENS: 1200, sc.USAGE_OUTPUT_TOKENS: 150,
+        sc.USAGE_CACHE_READ_INPUT_TOKENS: 800, sc.USAGE_CACHE_WRITE_INPUT_TOKENS: 300,
+        sc.USAGE_REASONING_OUTPUT_TOKENS: 64}
+
+
+def test_fetch_accumulator_drops_usage() -> None:
+    """A resumed stream reports what the final event says, except its usage."""
+    acc = responses.FetchAccumulator(False)
+    for event in events("responses/stream_text.sse"):
+        acc.add(event)
+    attrs = acc.attributes()
+    assert (attrs[sc.RESPONSE_STATUS], attrs[sc.RESPONSE_FINISH_REASONS]) == ("completed", ["stop"])
+    assert sc.USAGE_OUTPUT_TOKENS not in attrs
+    plain = responses.ResponsesAccumulator(False)
+    for event in events("responses/stream_text.sse"):
+        plain.add(event)
+    assert plain.attributes()[sc.USAGE_OUTPUT_TOKENS] == 87

@@ -10,9 +10,8 @@ from typing import Any, Callable, Optional, TypeVar, Union
 
 from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
-
 from opentelemetry.metrics import get_meter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from otel_openai import _config, _content, _wrap
 from otel_openai import _semconv as sc
@@ -169,8 +168,8 @@ class _Scope:
         failure = exc if exc is not None and not isinstance(exc, GeneratorExit) else None
         error = error_type(failure) if failure is not None else None
         try:
-            if failure is not None and span.is_recording():
-                span.set_attribute(sc.ERROR_TYPE, error)  # type: ignore[arg-type]
+            if failure is not None and error is not None and span.is_recording():
+                span.set_attribute(sc.ERROR_TYPE, error)
                 span.record_exception(failure)
                 span.set_status(Status(StatusCode.ERROR, str(failure)))
             span.end()
