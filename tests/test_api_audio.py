@@ -60,6 +60,7 @@ async def test_transcription_whole_span(instrument: Any, async_client: bool) -> 
         sc.REQUEST_TEMPERATURE: 0.0,
         sc.USAGE_INPUT_TOKENS: 14,
         sc.USAGE_OUTPUT_TOKENS: 3,
+        sc.USAGE_AUDIO_INPUT_TOKENS: 14,  # usage.input_token_details.audio_tokens
     }
     assert result.text == "Hello world."
 

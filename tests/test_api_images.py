@@ -42,6 +42,7 @@ async def test_generate_whole_span(instrument: Any, async_client: bool) -> None:
         sc.REQUEST_CHOICE_COUNT: 2,
         sc.USAGE_INPUT_TOKENS: 10,
         sc.USAGE_OUTPUT_TOKENS: 1056,
+        sc.USAGE_TEXT_INPUT_TOKENS: 10,  # usage.input_tokens_details.text_tokens (image_tokens is 0)
     }
     usage = sorted((p.attributes[sc.TOKEN_TYPE], p.sum) for p in t.metric_points(sc.METRIC_TOKEN_USAGE))
     assert usage == [("input", 10), ("output", 1056)]
