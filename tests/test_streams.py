@@ -202,7 +202,8 @@ async def test_abandoned_half_read_collected(instrument: Any, async_client: bool
 
 
 async def test_transport_error_mid_stream(instrument: Any, async_client: bool) -> None:
-    """A transport error mid-stream reaches the user unchanged and ends the span with ERROR."""
+    """A transport error mid-stream reaches the user unchanged and ends the span with ERROR; the choice cut
+    off before its finish reason reports ``error``."""
     t = instrument()
     body = LazyBody(fixture_text("chat/stream_usage.sse"), fail_after=3)
     stream = await create(make_client(lambda r: body.response(async_client), async_client=async_client),
@@ -218,6 +219,7 @@ async def test_transport_error_mid_stream(instrument: Any, async_client: bool) -
     else:
         assert span.attributes[sc.ERROR_TYPE] == f"{type(info.value).__module__}.ReadError"
     assert span.attributes[sc.RESPONSE_ID] == "chatcmpl-BStreamUsage2kLq0dPz"
+    assert span.attributes[sc.RESPONSE_FINISH_REASONS] == ("error",)
     assert [e.name for e in span.events] == ["exception"]
     assert [r.event_name for r in t.log_records()] == [sc.EVENT_OPERATION_EXCEPTION]
     assert t.metric_points(sc.METRIC_TOKEN_USAGE) == []

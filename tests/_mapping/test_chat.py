@@ -277,3 +277,21 @@ def test_output_type_odd_payloads(body: dict[str, Any]) -> None:
     """Malformed ``response_format`` / ``modalities`` values give no output type instead of raising."""
     assert chat.output_type(body) is None
     assert chat.request_attributes(body) == {sc.OPENAI_API_TYPE: "chat_completions"}
+
+
+@pytest.mark.parametrize(("finish", "choices", "expected"), [
+    ({0: "stop", 1: "length"}, 2, ["stop", "length"]),
+    ({0: "stop"}, 2, ["stop", "error"]),  # choice 1 was cut off before its reason
+    ({1: "stop"}, 2, ["error", "stop"]),
+    ({}, 1, ["error"]),
+    ({}, 0, ["error"]),  # ended before the first choice: the one generation still owed a reason
+])
+def test_stream_finish_reasons(finish: dict[int, str], choices: int, expected: list[str]) -> None:
+    """Every choice position seen gets a reason, `error` where none arrived."""
+    assert chat.stream_finish_reasons(finish, choices) == expected
+
+
+def test_null_finish_reason_is_error() -> None:
+    """A choice whose finish_reason is null (a provider quirk, a cut generation) reports `error`."""
+    assert chat.finish_reasons([{"index": 1, "finish_reason": "stop"}, {"index": 0, "finish_reason": None}]) == [
+        "error", "stop"]
