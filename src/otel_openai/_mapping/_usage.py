@@ -16,6 +16,8 @@ from typing import Any, Optional
 from otel_openai import _semconv as sc
 from otel_openai._mapping._common import Attributes, as_int, fields
 
+_INT64_MAX = 2**63 - 1
+
 # (detail field, attribute); every field is a subset of its side's total. Cache and reasoning counts are
 # copied as reported, zero included (as cached tokens always were).
 _INPUT_DETAILS = (
@@ -80,10 +82,12 @@ def _details(values: Mapping[str, Any], total_key: str, key: Optional[str]) -> O
 
 def _copy_details(attrs: Attributes, details: Mapping[str, Any], table: tuple[tuple[str, str], ...],
                   least: int) -> None:
-    """Copy each count of ``table`` that is at least ``least``."""
+    """Copy each count of ``table`` that is at least ``least``. The type test is inlined (this runs for
+    every call that reports usage): ``type(x) is int`` also rejects bools, and counts past int64 would fail
+    the export."""
     for field, attribute in table:
-        count = as_int(details.get(field))
-        if count is not None and count >= least:
+        count = details.get(field)
+        if type(count) is int and least <= count <= _INT64_MAX:
             attrs[attribute] = count
 
 
