@@ -226,8 +226,8 @@ def route(method: str, url: str) -> Optional[Api]:
     api = ROUTES.get((method, url))
     if api is not None:
         return api
-    path, query, _ = url.partition("?")
-    if query:
+    path, question_mark, _ = url.partition("?")
+    if question_mark:
         api = ROUTES.get((method, path))
         if api is not None:
             return api
