@@ -18,6 +18,14 @@ OPENAI_VERSIONS = {
     "2.x": "openai>=2,<3",
     "3.x": "openai>=3,<4",
 }
+# openai-agents pins one openai major per release line (its `openai` requirement): 0.3.x is the last for openai 1.x
+# (openai>=1.107.1, Python 3.9+), 0.20.0 the last for 2.x (openai>=2.45), 0.21+ need 3.x; 0.4+ need Python 3.10.
+# Installed in the matching unit sessions; unit-1.40-oldest's openai is too old for any of them (tests skip there).
+AGENTS_SDK = {
+    "1.x": "openai-agents==0.3.3",
+    "2.x": "openai-agents==0.20.0; python_version >= '3.10'",
+    "3.x": "openai-agents==0.24.0; python_version >= '3.10'",
+}
 # openai 2.x and 3.x accept both HTTP libraries: run each major once more over the other one.
 OTHER_HTTP = {
     "2.x-httpx2": ("openai[httpx2]>=2,<3", "httpx2"),
@@ -35,16 +43,17 @@ def tests(session: nox.Session) -> None:
     session.notify("e2e")
 
 
-def _unit(session: nox.Session, requirement: str, http: str = "") -> None:
-    session.install("-e", ".", requirement, *([http] if http else []), *TEST_DEPS)
+def _unit(session: nox.Session, requirement: str, http: str = "", extra: tuple[str, ...] = ()) -> None:
+    session.install("-e", ".", requirement, *([http] if http else []), *extra, *TEST_DEPS)
     env = {"OTEL_OPENAI_TEST_HTTP": http} if http else {}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=env)
 
 
 def _register_unit_sessions() -> None:
     for name, requirement in OPENAI_VERSIONS.items():
-        def run(session: nox.Session, requirement: str = requirement) -> None:
-            _unit(session, requirement)
+        def run(session: nox.Session, requirement: str = requirement,
+                extra: tuple[str, ...] = tuple(filter(None, [AGENTS_SDK.get(name)]))) -> None:
+            _unit(session, requirement, extra=extra)
 
         run.__doc__ = f"The test suite against {requirement}."
         nox.session(name=f"unit-{name}")(run)

@@ -17,6 +17,7 @@ ENV_MAX_CONTENT_LENGTH = "OTEL_INSTRUMENTATION_OPENAI_MAX_CONTENT_LENGTH"
 ENV_CAPTURE_MEDIA = "OTEL_INSTRUMENTATION_OPENAI_CAPTURE_MEDIA"
 ENV_STREAM_CHUNK_EVENTS = "OTEL_INSTRUMENTATION_OPENAI_STREAM_CHUNK_EVENTS"
 ENV_CHUNK_METRIC = "OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"
+ENV_AGENTS_SDK = "OTEL_INSTRUMENTATION_OPENAI_AGENTS_SDK"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -47,6 +48,8 @@ class Settings:
     # Off by default: one histogram point per chunk costs more than everything else we do per stream
     # (see benchmarks/README.md); users who chart inter-chunk latency turn it on.
     time_per_chunk_metric: bool = False
+    # Trace OpenAI Agents SDK runs (workflow, agent, tool spans) when ``openai-agents`` is installed.
+    agents_sdk: bool = True
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -121,6 +124,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
     media = kwargs.get("capture_media")
     chunk_events = kwargs.get("stream_chunk_events")
     chunk_metric = kwargs.get("time_per_chunk_metric")
+    agents_sdk = kwargs.get("agents_sdk")
     return Settings(
         capture=parse_capture(capture if capture is not None else env.get(ENV_CAPTURE_CONTENT)),
         provider_name=provider if provider is not None else (env.get(ENV_PROVIDER_NAME) or None),
@@ -135,6 +139,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         time_per_chunk_metric=(
             chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, False)
         ),
+        agents_sdk=bool(agents_sdk) if agents_sdk is not None else _env_bool(env, ENV_AGENTS_SDK, True),
     )
 
 
