@@ -33,7 +33,6 @@ from otel_openai import _semconv as sc
 from otel_openai._agent_run import AgentRun
 from otel_openai._invocation import Telemetry, error_type
 from otel_openai._mapping import agents_sdk as mapping
-from otel_openai._mapping._common import Attributes
 from otel_openai._metrics import metric_attributes
 
 __all__ = ["AgentsProcessor", "install", "uninstall"]
@@ -134,7 +133,7 @@ class AgentsProcessor:
     def on_span_end(self, sdk_span: Any) -> None:
         entry = self._entries.pop(sdk_span.span_id, None)
         end = _ENDS.get(entry.kind) if entry is not None else None
-        if end is not None:
+        if entry is not None and end is not None:
             end(self, entry, sdk_span)
         self._unregister_if_done()
 

@@ -156,3 +156,9 @@ def test_auto_tier_and_unknown_format_leave_no_attribute() -> None:
                                           "text": {"format": {"type": "grammar"}}})
     assert sc.OPENAI_REQUEST_SERVICE_TIER not in attrs
     assert sc.OUTPUT_TYPE not in attrs
+
+
+def test_tool_calls_of_a_response() -> None:
+    """A response's function calls as (call_id, name); a text response has none."""
+    assert responses.tool_calls(response("responses/function_call.json")) == [("call_1", "get_weather")]
+    assert responses.tool_calls(response()) == []

@@ -222,7 +222,7 @@ def _sdk_tool_span(name: str) -> Optional[Span]:
     """The execute_tool span the Agents SDK processor opened for tool ``name``, when it is the current span."""
     current = context.get_value(sc.CONTEXT_SDK_TOOL)
     if isinstance(current, tuple) and current[0] == name and current[1] is trace.get_current_span():
-        return current[1]  # type: ignore[no-any-return]
+        return current[1]
     return None
 
 
