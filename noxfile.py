@@ -85,7 +85,8 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: the traced weather agent against a loopback OpenAI-compatible server."""
-    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp-proto-http")
+    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp-proto-http",
+                    AGENTS_SDK["3.x"])
     session.run("python", "examples/demo.py", *session.posargs)
 
 
@@ -107,6 +108,6 @@ def soak(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Zero-code export into real OTLP backends (Phoenix, MLflow) on loopback."""
     session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp", "pyyaml",
-                    *TEST_DEPS)
+                    AGENTS_SDK["3.x"], *TEST_DEPS)
     env = {"OTEL_OPENAI_E2E": "1", **({"CI": os.environ["CI"]} if "CI" in os.environ else {})}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e", *session.posargs, env=env)
