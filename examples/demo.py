@@ -172,7 +172,8 @@ def _event(event: dict[str, Any]) -> str:
     """A guardrail result or a handoff, on the agent span it happened in."""
     attrs = event.get("attributes", {})
     if event.get("name") == "openai_agents.handoff":
-        return f"handoff: {attrs.get('openai_agents.handoff.from_agent')} → {attrs.get('openai_agents.handoff.to_agent')}"
+        source, target = attrs.get("openai_agents.handoff.from_agent"), attrs.get("openai_agents.handoff.to_agent")
+        return f"handoff: {source} → {target}"
     if event.get("name") == "gen_ai.guardrail.result":
         return (f"guardrail {attrs.get('gen_ai.guardrail.component.name')}: "
                 f"{attrs.get('gen_ai.guardrail.result.type')}={attrs.get('gen_ai.guardrail.result.value')}")
