@@ -93,7 +93,7 @@ def demo(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """The overhead benchmark (see benchmarks/README.md); pass --quick for a short run."""
-    session.install("-e", ".", "openai", "opentelemetry-sdk")
+    session.install("-e", ".", "openai", "opentelemetry-sdk", AGENTS_SDK["3.x"])  # agents_sdk.py needs it
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 

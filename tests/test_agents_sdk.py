@@ -340,3 +340,12 @@ def test_agents_imported_before_or_after_instrument(order: str) -> None:
         "\nnames = [type(p).__name__ for p in agents.tracing.get_trace_provider()._multi_processor._processors]"
         "\nassert names.count('AgentsProcessor') == 1, names\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_group_id_is_the_conversation(traced: Telemetry, server: Any) -> None:
+    """A run's ``group_id`` (a chat thread) is the workflow span's ``gen_ai.conversation.id``."""
+    run("async", triage("responses", async_client(server)),
+        run_config=agents.RunConfig(group_id="thread_42", workflow_name="Support desk"))
+    workflow, = named(traced.finished_spans(), "invoke_workflow Support desk")
+    assert workflow.attributes[sc.CONVERSATION_ID] == "thread_42"
+    assert workflow.attributes[sc.WORKFLOW_NAME] == "Support desk"
