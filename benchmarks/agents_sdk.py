@@ -10,7 +10,9 @@ is the processors registered:
 - ``sdk-default``: OpenAI's own ``BatchTraceProcessor`` with an exporter that drops everything (its
   uploader, minus the network): what every Agents SDK user pays today;
 - ``ours``: our processor alone, into an OpenTelemetry ``TracerProvider`` whose ``SimpleSpanProcessor``
-  hands each span to an exporter that drops it (so the span's whole life is timed, export aside).
+  hands each span to an exporter that drops it (so the span's whole life is timed, export aside);
+- ``otel-floor``: no SDK span at all, only what any processor emitting an OpenTelemetry span must pay: one
+  span with the same name and start attributes into the same pipeline, made current and detached again.
 
 Each round times ``--spans`` agent spans (``agent_span`` entered and exited inside one trace), then as many
 tool spans (``function_span`` inside one agent span), for each variant, in turn; the minimum over rounds is
@@ -36,6 +38,7 @@ from typing import Any, Callable
 
 import agents
 from agents.tracing import processors as sdk_processors
+from opentelemetry import context, trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter, SpanExportResult
 
@@ -66,6 +69,27 @@ def tool_spans(count: int) -> None:
                 pass
 
 
+_FLOOR_PROVIDER = TracerProvider()
+_FLOOR_PROVIDER.add_span_processor(SimpleSpanProcessor(_DropOtel()))
+_FLOOR_ATTRIBUTES = {
+    "agent": ("invoke_agent weather_agent", {"gen_ai.operation.name": "invoke_agent",
+                                             "gen_ai.agent.name": "weather_agent"}),
+    "tool": ("execute_tool get_weather", {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "get_weather",
+                                          "gen_ai.tool.type": "function", "gen_ai.agent.name": "weather_agent"}),
+}
+
+
+def floor_spans(kind: str, count: int) -> None:
+    """The floor: the OpenTelemetry span alone, started, made current, detached and ended."""
+    tracer = _FLOOR_PROVIDER.get_tracer("floor")
+    name, attributes = _FLOOR_ATTRIBUTES[kind]
+    for _ in range(count):
+        span = tracer.start_span(name, kind=trace.SpanKind.INTERNAL, attributes=attributes)
+        token = context.attach(trace.set_span_in_context(span))
+        context.detach(token)
+        span.end()
+
+
 def _processors() -> tuple[Any, ...]:
     return tuple(agents.tracing.get_trace_provider()._multi_processor._processors)
 
@@ -91,7 +115,14 @@ def variants() -> dict[str, Callable[[], None]]:
         instrumentor.instrument(tracer_provider=provider)
         assert [type(p).__name__ for p in _processors()] == ["AgentsProcessor"]
 
-    return {"sdk-none": none, "sdk-default": default, "ours": ours}
+    return {"sdk-none": none, "sdk-default": default, "ours": ours, "otel-floor": none}
+
+
+RUNS = {"agent": agent_spans, "tool": tool_spans}
+
+
+def _runner(variant: str, kind: str) -> Callable[[int], None]:
+    return (lambda count: floor_spans(kind, count)) if variant == "otel-floor" else RUNS[kind]
 
 
 def measure(spans: int, rounds: int) -> dict[str, dict[str, float]]:
@@ -100,7 +131,8 @@ def measure(spans: int, rounds: int) -> dict[str, dict[str, float]]:
     for _ in range(rounds):
         for name, setup in setups.items():
             setup()
-            for kind, run in (("agent", agent_spans), ("tool", tool_spans)):
+            for kind in RUNS:
+                run = _runner(name, kind)
                 run(200)  # warm up
                 start = time.perf_counter()
                 run(spans)
@@ -111,16 +143,16 @@ def measure(spans: int, rounds: int) -> dict[str, dict[str, float]]:
 
 # --- instruction counts ------------------------------------------------------------------------------------
 
-RUNS = {"agent": agent_spans, "tool": tool_spans}
 
 
 def child(variant: str, kind: str, spans: int) -> None:
     """In a callgrind process: set the variant up, warm up, count instructions around ``spans`` spans only."""
     variants()[variant]()
-    RUNS[kind](200)
+    run = _runner(variant, kind)
+    run(200)
     pid = str(os.getpid())
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
-    RUNS[kind](spans)
+    run(spans)
     subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
 
 
@@ -139,7 +171,7 @@ def count(variant: str, kind: str, spans: int) -> float:
 
 
 def instructions(spans: int, jobs: int) -> dict[str, dict[str, float]]:
-    tasks = [(variant, kind) for variant in ("sdk-none", "sdk-default", "ours") for kind in RUNS]
+    tasks = [(variant, kind) for variant in ("sdk-none", "sdk-default", "ours", "otel-floor") for kind in RUNS]
     with ThreadPoolExecutor(jobs) as pool:
         counts = list(pool.map(lambda task: count(*task, spans), tasks))
     table: dict[str, dict[str, float]] = {}
@@ -155,7 +187,9 @@ def report(table: dict[str, dict[str, float]], unit: str, scale: float, fmt: str
     added = {kind: (table["ours"][kind] - table["sdk-none"][kind]) * scale for kind in RUNS}
     sdk = {kind: (table["sdk-default"][kind] - table["sdk-none"][kind]) * scale for kind in RUNS}
     print(f"ours added: {added['agent']:{fmt}} {unit} per agent span, {added['tool']:{fmt}} {unit} per tool span "
-          f"(OpenAI's own processor: {sdk['agent']:{fmt}} / {sdk['tool']:{fmt}})")
+          f"(OpenAI's own processor: {sdk['agent']:{fmt}} / {sdk['tool']:{fmt}}; "
+          f"the bare OpenTelemetry span: {table['otel-floor']['agent'] * scale:{fmt}} / "
+          f"{table['otel-floor']['tool'] * scale:{fmt}})")
 
 
 def main() -> None:

@@ -120,3 +120,4 @@ def test_odd_objects_never_raise(telemetry: Telemetry) -> None:
     for method in (p.on_trace_start, p.on_trace_end, p.on_span_start, p.on_span_end):
         method(object())
     assert telemetry.finished_spans() == []
+    assert trace.get_current_span() is trace.INVALID_SPAN  # nothing was attached on the way to the failure

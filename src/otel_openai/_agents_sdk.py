@@ -104,12 +104,13 @@ class AgentsProcessor:
         t = self.telemetry
         if t is None or not is_instrumentation_enabled():
             return
+        trace_id = sdk_trace.trace_id  # read everything that may fail before anything is attached
         attrs = mapping.workflow_attributes(sdk_trace)
         span = t.tracer.start_span(mapping.span_name(sc.OP_INVOKE_WORKFLOW, attrs.get(sc.WORKFLOW_NAME)),  # type: ignore[arg-type]
                                    kind=SpanKind.INTERNAL, attributes=attrs)
         entry = _Entry("workflow", None, span)
+        self._entries[trace_id] = entry
         entry.attach(trace.set_span_in_context(span))
-        self._entries[sdk_trace.trace_id] = entry
 
     @_guarded
     def on_trace_end(self, sdk_trace: Any) -> None:
@@ -122,12 +123,12 @@ class AgentsProcessor:
     def on_span_start(self, sdk_span: Any) -> None:
         if self.telemetry is None or not is_instrumentation_enabled():
             return
-        parent_id = sdk_span.parent_id
+        # Every field that may be missing is read before a span starts or a context is attached.
+        span_id, parent_id, data = sdk_span.span_id, sdk_span.parent_id, sdk_span.span_data
         parent = self._entries.get(parent_id if parent_id else sdk_span.trace_id)
-        data = sdk_span.span_data
         entry = _STARTS.get(data.type, AgentsProcessor._start_link)(self, data, parent)
         if entry is not None:
-            self._entries[sdk_span.span_id] = entry
+            self._entries[span_id] = entry
 
     @_guarded
     def on_span_end(self, sdk_span: Any) -> None:
