@@ -43,10 +43,11 @@ CONTENT_SENTINELS = ("Say hello", "Count to three", "weather like in Tokyo", "Be
 # How each backend shows a span's kind: the OTLP SpanKind (our receiver), or the backend's own type.
 OTLP_KINDS = {"chat": "CLIENT", "embeddings": "CLIENT", "invoke_agent": "INTERNAL", "execute_tool": "INTERNAL",
               "invoke_workflow": "INTERNAL"}
+# Neither backend has a type of its own for invoke_workflow (Phoenix 20.26, MLflow 3.17): it shows untyped.
 PHOENIX_KINDS = {"chat": "LLM", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL",
-                 "invoke_workflow": "CHAIN"}
+                 "invoke_workflow": "UNKNOWN"}
 MLFLOW_KINDS = {"chat": "CHAT_MODEL", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL",
-                "invoke_workflow": "CHAIN"}
+                "invoke_workflow": ""}
 
 
 def _text(role: str, content: str, **extra: Any) -> dict[str, Any]:
