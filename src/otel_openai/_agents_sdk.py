@@ -192,7 +192,9 @@ class AgentsProcessor:
     def _end_tool(self, entry: _Entry, sdk_span: Any) -> None:
         span, data, t = entry.span, sdk_span.span_data, self.telemetry
         if span is not None and span.is_recording():
-            span.set_attributes(mapping.tool_end_attributes(data))
+            end_attrs = mapping.tool_end_attributes(data)
+            if end_attrs:
+                span.set_attributes(end_attrs)
             settings = t.settings if t is not None else None
             # The SDK fills input/output only when the run allows sensitive data; we add our own gate.
             if settings is not None and settings.content_on_span:
