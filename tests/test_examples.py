@@ -151,7 +151,7 @@ def test_demo_runs_the_app_under_opentelemetry_instrument(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out, _, sdk_out = done.stdout.partition("The same question to an OpenAI Agents SDK app")
     assert "[plain] A: The weather in Tokyo is sunny." in out
     assert "[streaming] A: The weather in Paris is rainy." in out
     assert "[async] A: The weather in London is partly cloudy." in out
@@ -161,11 +161,17 @@ def test_demo_runs_the_app_under_opentelemetry_instrument(tmp_path: Path) -> Non
     assert out.count("├── execute_tool get_weather  (") == 3
     assert out.count("└── chat gpt-4o-mini  (") == 3
     assert "result: sunny" in out and "← assistant: The weather in Tokyo is sunny." in out
-    if importlib.util.find_spec("agents") is not None:  # the Agents SDK app runs where openai-agents is
-        assert "[agents-sdk] A: The weather in Tokyo is sunny." in out
-        assert "── Agents SDK run · trace " in out and "\ninvoke_workflow Agent workflow  (" in out
-        assert "handoff: triage_agent → forecast_agent" in out
-        assert "guardrail on_topic: tripwire_triggered=false" in out
+    if importlib.util.find_spec("agents") is None:
+        assert sdk_out == ""
+        return
+    # The Agents SDK app runs where openai-agents is: one tree, guardrail and handoff on the triage agent.
+    assert "[agents-sdk] A: The weather in Tokyo is sunny." in sdk_out
+    assert "7 spans in 1 traces" in sdk_out
+    assert "── Agents SDK run · trace " in sdk_out and "\ninvoke_workflow Agent workflow  (" in sdk_out
+    assert "├── invoke_agent triage_agent  (" in sdk_out and "└── invoke_agent forecast_agent  (" in sdk_out
+    assert "handoff: triage_agent → forecast_agent" in sdk_out
+    assert "guardrail on_topic: tripwire_triggered=false" in sdk_out
+    assert sdk_out.count(" chat gpt-4o-mini  (") == 3 and sdk_out.count("execute_tool get_weather  (") == 1
 
 
 # --- the Agents SDK example -----------------------------------------------------------------------------
