@@ -18,6 +18,14 @@ OPENAI_VERSIONS = {
     "2.x": "openai>=2,<3",
     "3.x": "openai>=3,<4",
 }
+# openai-agents pins one openai major per release line (its `openai` requirement): 0.3.x is the last for openai 1.x
+# (openai>=1.107.1, Python 3.9+), 0.20.0 the last for 2.x (openai>=2.45), 0.21+ need 3.x; 0.4+ need Python 3.10.
+# Installed in the matching unit sessions; unit-1.40-oldest's openai is too old for any of them (tests skip there).
+AGENTS_SDK = {
+    "1.x": "openai-agents==0.3.3",
+    "2.x": "openai-agents==0.20.0; python_version >= '3.10'",
+    "3.x": "openai-agents==0.24.0; python_version >= '3.10'",
+}
 # openai 2.x and 3.x accept both HTTP libraries: run each major once more over the other one.
 OTHER_HTTP = {
     "2.x-httpx2": ("openai[httpx2]>=2,<3", "httpx2"),
@@ -35,16 +43,17 @@ def tests(session: nox.Session) -> None:
     session.notify("e2e")
 
 
-def _unit(session: nox.Session, requirement: str, http: str = "") -> None:
-    session.install("-e", ".", requirement, *([http] if http else []), *TEST_DEPS)
+def _unit(session: nox.Session, requirement: str, http: str = "", extra: tuple[str, ...] = ()) -> None:
+    session.install("-e", ".", requirement, *([http] if http else []), *extra, *TEST_DEPS)
     env = {"OTEL_OPENAI_TEST_HTTP": http} if http else {}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *session.posargs, env=env)
 
 
 def _register_unit_sessions() -> None:
     for name, requirement in OPENAI_VERSIONS.items():
-        def run(session: nox.Session, requirement: str = requirement) -> None:
-            _unit(session, requirement)
+        def run(session: nox.Session, requirement: str = requirement,
+                extra: tuple[str, ...] = tuple(filter(None, [AGENTS_SDK.get(name)]))) -> None:
+            _unit(session, requirement, extra=extra)
 
         run.__doc__ = f"The test suite against {requirement}."
         nox.session(name=f"unit-{name}")(run)
@@ -76,14 +85,15 @@ def typecheck(session: nox.Session) -> None:
 @nox.session
 def demo(session: nox.Session) -> None:
     """The main job: the traced weather agent against a loopback OpenAI-compatible server."""
-    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp-proto-http")
+    session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp-proto-http",
+                    AGENTS_SDK["3.x"])
     session.run("python", "examples/demo.py", *session.posargs)
 
 
 @nox.session
 def bench(session: nox.Session) -> None:
     """The overhead benchmark (see benchmarks/README.md); pass --quick for a short run."""
-    session.install("-e", ".", "openai", "opentelemetry-sdk")
+    session.install("-e", ".", "openai", "opentelemetry-sdk", AGENTS_SDK["3.x"])  # agents_sdk.py needs it
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
@@ -98,6 +108,6 @@ def soak(session: nox.Session) -> None:
 def e2e(session: nox.Session) -> None:
     """Zero-code export into real OTLP backends (Phoenix, MLflow) on loopback."""
     session.install("-e", ".", "openai", "opentelemetry-distro", "opentelemetry-exporter-otlp", "pyyaml",
-                    *TEST_DEPS)
+                    AGENTS_SDK["3.x"], *TEST_DEPS)
     env = {"OTEL_OPENAI_E2E": "1", **({"CI": os.environ["CI"]} if "CI" in os.environ else {})}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e", *session.posargs, env=env)

@@ -1,15 +1,17 @@
-"""The demo: the weather agent, unchanged, under ``opentelemetry-instrument``, printed as a trace tree.
+"""The demo: the weather agents, unchanged, under ``opentelemetry-instrument``, printed as trace trees.
 
 It starts the loopback OpenAI-compatible server (no API key, no network), runs ``weather_agent.py --all``
-in a subprocess under zero-code instrumentation with the console span exporter and content capture on,
-and prints each agent run as a tree with durations, tokens and messages. ``--real`` talks to the real
-OpenAI API instead (needs ``OPENAI_API_KEY``). Needs ``otel-openai``, ``openai`` and
-``opentelemetry-distro`` installed, which ``nox -s demo`` does.
+and then the OpenAI Agents SDK app ``agents_sdk_agent.py`` in subprocesses under zero-code instrumentation
+with the console span exporter and content capture on, and prints each agent run as a tree with
+durations, tokens and messages. ``--real`` talks to the real OpenAI API instead (needs ``OPENAI_API_KEY``).
+Needs ``otel-openai``, ``openai`` and ``opentelemetry-distro`` installed (and ``openai-agents`` for the
+second app), which ``nox -s demo`` does.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -54,17 +56,18 @@ def app_environment(base_url: Optional[str], capture: bool) -> dict[str, str]:
     return env
 
 
-def run_app(base_url: Optional[str], capture: bool = True) -> tuple[list[str], list[Span]]:
-    """Run the weather agent under ``opentelemetry-instrument``; its printed lines and exported spans."""
+def run_app(base_url: Optional[str], capture: bool = True,
+            app: tuple[str, ...] = ("weather_agent.py", "--all")) -> tuple[list[str], list[Span]]:
+    """Run an example app under ``opentelemetry-instrument``; its printed lines and exported spans."""
     command = instrument_command()
     if command is None:
         sys.exit("opentelemetry-instrument not found: pip install opentelemetry-distro (nox -s demo does)")
-    argv = [command, sys.executable, str(HERE / "weather_agent.py"), "--all"]
+    argv = [command, sys.executable, str(HERE / app[0]), *app[1:]]
     done = subprocess.run(argv, env=app_environment(base_url, capture), capture_output=True, text=True,
                           timeout=300, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr)
-        sys.exit(f"the weather agent failed (exit code {done.returncode})")
+        sys.exit(f"{app[0]} failed (exit code {done.returncode})")
     return split_output(done.stdout)
 
 
@@ -158,10 +161,23 @@ def details(span: Span) -> list[str]:
     for key, label in (("gen_ai.tool.call.arguments", "arguments"), ("gen_ai.tool.call.result", "result")):
         if key in attrs:
             lines.append(f"{label}: {attrs[key]}")
+    lines.extend(_event(event) for event in span.get("events", []))
     for key, arrow in (("gen_ai.input.messages", "→"), ("gen_ai.output.messages", "←")):
         for message in _json(attrs.get(key)) or []:
             lines.append(_shorten(f"{arrow} {message.get('role')}: {_parts(message.get('parts', []))}"))
     return lines
+
+
+def _event(event: dict[str, Any]) -> str:
+    """A guardrail result or a handoff, on the agent span it happened in."""
+    attrs = event.get("attributes", {})
+    if event.get("name") == "openai_agents.handoff":
+        source, target = attrs.get("openai_agents.handoff.from_agent"), attrs.get("openai_agents.handoff.to_agent")
+        return f"handoff: {source} → {target}"
+    if event.get("name") == "gen_ai.guardrail.result":
+        return (f"guardrail {attrs.get('gen_ai.guardrail.component.name')}: "
+                f"{attrs.get('gen_ai.guardrail.result.type')}={attrs.get('gen_ai.guardrail.result.value')}")
+    return f"event: {event.get('name')}"
 
 
 def _json(value: Any) -> Any:
@@ -200,20 +216,40 @@ def main() -> None:
     args = parser.parse_args()
     if args.real and not os.environ.get("OPENAI_API_KEY"):
         sys.exit("--real needs OPENAI_API_KEY in the environment")
+    with_sdk = importlib.util.find_spec("agents") is not None
     if args.real:
         print("Running the weather agent against the real OpenAI API\n")
-        lines, spans = run_app(None, not args.no_content)
+        runs = run_apps(None, not args.no_content, with_sdk)
     else:
         with FakeOpenAIServer(latency=0.02) as server:
             print(f"Running the weather agent against the loopback server at {server.base_url}\n")
-            lines, spans = run_app(server.base_url, not args.no_content)
+            runs = run_apps(server.base_url, not args.no_content, with_sdk)
+    print_runs(*runs[0])
+    if with_sdk:
+        print("\n\nThe same question to an OpenAI Agents SDK app (agents_sdk_agent.py), traced with no code:\n")
+        print_runs(*runs[1], "Agents SDK run")
+    else:
+        print("\n(openai-agents is not installed: pip install openai-agents to see an Agents SDK run too)")
+
+
+def run_apps(base_url: Optional[str], capture: bool, with_sdk: bool) -> list[tuple[list[str], list[Span]]]:
+    """The weather agent, then (when openai-agents is installed) the Agents SDK app."""
+    runs = [run_app(base_url, capture)]
+    if with_sdk:
+        runs.append(run_app(base_url, capture, ("agents_sdk_agent.py",)))
+    return runs
+
+
+def print_runs(lines: list[str], spans: list[Span], label: str = "") -> None:
+    """An app's own lines, then each of its traces as a tree."""
     print("\n".join(lines))
     groups = traces(spans)
     print(f"\n{len(spans)} spans in {len(groups)} traces, as exported by opentelemetry-instrument:")
     variants = [line.split("]", 1)[0].lstrip("[") for line in lines if "] Q: " in line]
     for i, group in enumerate(groups):
-        label = f"{variants[i]} run" if i < len(variants) and len(groups) == len(variants) else f"trace {i + 1}"
-        print(f"\n── {label} · trace {group[0]['context']['trace_id']} ──")
+        title = label or (f"{variants[i]} run" if i < len(variants) and len(groups) == len(variants)
+                          else f"trace {i + 1}")
+        print(f"\n── {title} · trace {group[0]['context']['trace_id']} ──")
         print("\n".join(render_trace(group)))
 
 

@@ -18,15 +18,19 @@ Endpoints under ``/v1`` (all with realistic ids and ``usage``):
 
 - ``POST /chat/completions``: plain and ``stream=True`` (Server-Sent Events; a final usage chunk when
   ``stream_options.include_usage``), ``n`` choices. When ``tools`` declare ``get_weather`` and the last
-  message is the user's, the answer is a tool call ``get_weather({"city": ...})`` for the first known city
-  in the question (Tokyo, Paris, London, New York, Berlin, Sydney; Tokyo when none is named); when the last
-  message is a tool result, the answer uses it ("The weather in Tokyo is sunny."); otherwise the answer
-  echoes the last user message.
+  message is the user's, the answer is one tool call ``get_weather({"city": ...})`` per known city the
+  question names (Tokyo, Paris, London, New York, Berlin, Sydney; Tokyo when none is named), in parallel when
+  it names several; when the last messages are tool results, the answer uses them ("The weather in Tokyo is
+  sunny."); otherwise the answer echoes the last user message. An Agents SDK handoff tool
+  (``transfer_to_<agent>``) without ``get_weather`` is called for a user question, and after its result the
+  receiving agent answers as above; so is an agent offered as a tool (``ask_<name>``), with the question as
+  its ``input``.
 - ``POST /responses``: the same conversation logic for the Responses API (``function_call`` output items,
   ``function_call_output`` inputs), plain and streamed as typed events.
 - ``POST /embeddings``: deterministic vectors (``dimensions`` or 1536), ``float`` or ``base64``.
 - ``POST /completions``: legacy completions, plain and streamed.
 - ``GET /models``: one model list.
+- ``POST /traces/ingest``: accepts the Agents SDK's own trace export (its exporter pointed here).
 
 A model named ``error-<status>`` (``error-429``, ``error-500``, ...) answers with that status and an
 OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
@@ -78,44 +82,86 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _find_city(text: str) -> str:
-    lowered = text.lower()
-    return next((city for city in CITIES if city.lower() in lowered), CITIES[0])
+def _tool_names(tools: Any) -> list[str]:
+    names = []
+    for tool in tools or []:
+        function = tool.get("function", tool) if isinstance(tool, dict) else {}
+        names.append(str(function.get("name", "")))
+    return names
 
 
 def _has_weather_tool(tools: Any) -> bool:
-    for tool in tools or []:
-        function = tool.get("function", tool) if isinstance(tool, dict) else {}
-        if function.get("name") == "get_weather":
-            return True
-    return False
+    return "get_weather" in _tool_names(tools)
+
+
+def _handoff_tool(tools: Any) -> Optional[str]:
+    """The first handoff the caller offers: the Agents SDK names them ``transfer_to_<agent>``."""
+    return next((name for name in _tool_names(tools) if name.startswith("transfer_to_")), None)
 
 
 # --- the conversation logic, shared by chat completions and responses --------------------------------
 
+Calls = list[tuple[str, str]]  # (function name, JSON arguments)
 
-def _reply(turns: list[tuple[str, str]], weather_tool: bool) -> tuple[str, Any]:
-    """Decide the answer from ``(role, text)`` turns: ("tool_call", city) or ("text", answer)."""
+
+def _reply(turns: list[tuple[str, str]], tools: Any) -> tuple[str, Any]:
+    """Decide the answer from ``(role, text)`` turns: ("calls", [(name, arguments), ...]) or ("text", answer).
+
+    A user question (or a handoff's result) gets one ``get_weather`` call per city it names when that tool is
+    offered, else a handoff call when one is offered; tool results get an answer that uses them."""
     if not turns:
         return "text", "Hello! How can I help you today?"
     role, text = turns[-1]
     if role == "tool":
-        city = next((t for r, t in reversed(turns) if r == "tool_call_city"), None)
-        where = f"in {city} " if city else ""
-        return "text", f"The weather {where}is {text.strip()}."
-    if role == "user" and weather_tool:
-        return "tool_call", _find_city(text)
+        results = [t for _, t in _trailing(turns, "tool")]
+        cities = [t for r, t in turns if r == "tool_call_city"][-len(results):]
+        answers = [f"The weather {f'in {c} ' if c else ''}is {r.strip()}." for c, r in zip(cities, results)]
+        return "text", " ".join(answers) or f"The weather is {text.strip()}."
     user = next((t for r, t in reversed(turns) if r == "user"), "")
+    if role in ("user", "handoff_output") and _has_weather_tool(tools):
+        return "calls", [("get_weather", json.dumps({"city": city})) for city in _find_cities(user)]
+    handoff = _handoff_tool(tools)
+    if role == "user" and handoff:
+        return "calls", [(handoff, "{}")]
+    asked = next((name for name in _tool_names(tools) if name.startswith("ask_")), None)
+    if role == "user" and asked:
+        return "calls", [(asked, json.dumps({"input": user}))]
     return "text", f"You said: {user}" if user else "Hello! How can I help you today?"
+
+
+def _trailing(turns: list[tuple[str, str]], role: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for turn in reversed(turns):
+        if turn[0] != role:
+            break
+        found.insert(0, turn)
+    return found
+
+
+def _find_cities(text: str) -> list[str]:
+    """Every known city the text names, in the order named; Tokyo when it names none."""
+    lowered = text.lower()
+    named = sorted((lowered.find(c.lower()), c) for c in CITIES if c.lower() in lowered)
+    return [c for _, c in named] or [CITIES[0]]
+
+
+def _call_turn(name: str, arguments: Any) -> tuple[str, str]:
+    return ("handoff", name) if name.startswith("transfer_to_") else ("tool_call_city", _city_argument(arguments))
 
 
 def _chat_turns(messages: Any) -> list[tuple[str, str]]:
     turns: list[tuple[str, str]] = []
+    handoffs: set[str] = set()
     for message in messages or []:
         role, text = message.get("role", "user"), _text_of(message.get("content"))
         for call in message.get("tool_calls") or []:
-            turns.append(("tool_call_city", _city_argument(call.get("function", {}).get("arguments"))))
-        if text or role != "assistant":
+            function = call.get("function", {})
+            turns.append(_call_turn(str(function.get("name", "")), function.get("arguments")))
+            if turns[-1][0] == "handoff":
+                handoffs.add(str(call.get("id")))
+        if role == "tool" and message.get("tool_call_id") in handoffs:
+            turns.append(("handoff_output", text))
+        elif text or role != "assistant":
             turns.append((role, text))
     return turns
 
@@ -132,12 +178,16 @@ def _responses_turns(body: dict[str, Any]) -> list[tuple[str, str]]:
     if isinstance(items, str):
         return [("user", items)]
     turns: list[tuple[str, str]] = []
+    handoffs: set[str] = set()
     for item in items or []:
         kind = item.get("type", "message")
         if kind == "function_call":
-            turns.append(("tool_call_city", _city_argument(item.get("arguments"))))
+            turns.append(_call_turn(str(item.get("name", "")), item.get("arguments")))
+            if turns[-1][0] == "handoff":
+                handoffs.add(str(item.get("call_id")))
         elif kind == "function_call_output":
-            turns.append(("tool", str(item.get("output", ""))))
+            role = "handoff_output" if item.get("call_id") in handoffs else "tool"
+            turns.append((role, str(item.get("output", ""))))
         elif kind == "message":
             turns.append((item.get("role", "user"), _text_of(item.get("content"))))
     return turns
@@ -152,10 +202,10 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
 
 
 def _chat_message(kind: str, value: Any) -> tuple[dict[str, Any], str, int]:
-    if kind == "tool_call":
-        arguments = json.dumps({"city": value})
-        call = {"id": _id("call_"), "type": "function", "function": {"name": "get_weather", "arguments": arguments}}
-        return {"role": "assistant", "content": None, "tool_calls": [call], "refusal": None}, "tool_calls", 17
+    if kind == "calls":
+        calls = [{"id": _id("call_"), "type": "function", "function": {"name": name, "arguments": arguments}}
+                 for name, arguments in value]
+        return {"role": "assistant", "content": None, "tool_calls": calls, "refusal": None}, "tool_calls", 17
     return {"role": "assistant", "content": value, "refusal": None}, "stop", _tokens(value)
 
 
@@ -177,7 +227,7 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
 
 
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
-    kind, value = _reply(_chat_turns(body.get("messages")), _has_weather_tool(body.get("tools")))
+    kind, value = _reply(_chat_turns(body.get("messages")), body.get("tools"))
     message, finish, completion = _chat_message(kind, value)
     n = int(body.get("n") or 1)
     choices = [{"index": i, "message": message, "logprobs": None, "finish_reason": finish} for i in range(n)]
@@ -186,7 +236,7 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
-    kind, value = _reply(_chat_turns(body.get("messages")), _has_weather_tool(body.get("tools")))
+    kind, value = _reply(_chat_turns(body.get("messages")), body.get("tools"))
     message, finish, completion = _chat_message(kind, value)
     envelope = _chat_envelope(body, "chat.completion.chunk")
     n = int(body.get("n") or 1)
@@ -200,14 +250,13 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
     for i in range(n):
         chunks.append(chunk(i, {"role": "assistant", "content": "" if kind == "text" else None,
                                 "refusal": None}))
-        if kind == "tool_call":
-            call = message["tool_calls"][0]
-            args = call["function"]["arguments"]
-            chunks.append(chunk(i, {"tool_calls": [{"index": 0, "id": call["id"], "type": "function",
-                                                    "function": {"name": "get_weather", "arguments": ""}}]}))
+        for at, call in enumerate(message.get("tool_calls") or []):
+            name, args = call["function"]["name"], call["function"]["arguments"]
+            chunks.append(chunk(i, {"tool_calls": [{"index": at, "id": call["id"], "type": "function",
+                                                    "function": {"name": name, "arguments": ""}}]}))
             for piece in (args[: len(args) // 2], args[len(args) // 2:]):
-                chunks.append(chunk(i, {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
-        else:
+                chunks.append(chunk(i, {"tool_calls": [{"index": at, "function": {"arguments": piece}}]}))
+        if kind == "text":
             for piece in re.findall(r"\S+\s*", value):
                 chunks.append(chunk(i, {"content": piece}))
         chunks.append(chunk(i, {}, finish))
@@ -220,11 +269,10 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _responses_output(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    kind, value = _reply(_responses_turns(body), _has_weather_tool(body.get("tools")))
-    if kind == "tool_call":
-        item = {"type": "function_call", "id": _id("fc_"), "call_id": _id("call_"), "name": "get_weather",
-                "arguments": json.dumps({"city": value}), "status": "completed"}
-        return [item], 17
+    kind, value = _reply(_responses_turns(body), body.get("tools"))
+    if kind == "calls":
+        return [{"type": "function_call", "id": _id("fc_"), "call_id": _id("call_"), "name": name,
+                 "arguments": arguments, "status": "completed"} for name, arguments in value], 17
     text = {"type": "output_text", "text": value, "annotations": [], "logprobs": []}
     item = {"type": "message", "id": _id("msg_"), "role": "assistant", "status": "completed", "content": [text]}
     return [item], _tokens(value)
@@ -344,6 +392,8 @@ _ROUTES = {
     "/v1/responses": (response, response_events),
     "/v1/completions": (completion, completion_chunks),
     "/v1/embeddings": (embeddings, None),
+    # The Agents SDK's own trace exporter, pointed here: accepted and kept in ``requests``.
+    "/v1/traces/ingest": (lambda body: {}, None),
 }
 
 

@@ -211,3 +211,14 @@ def test_negative_chunk_event_limit_adds_no_events(instrument: Any) -> None:
     client = make_client(lambda r: sse_fixture("chat/stream_usage.sse"))
     list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
     assert t.only_span().events == ()
+
+
+@pytest.mark.parametrize(("env", "kwarg", "expected"), [
+    ({}, None, True),
+    ({_config.ENV_AGENTS_SDK: "false"}, None, False),
+    ({_config.ENV_AGENTS_SDK: "false"}, True, True),
+    ({}, False, False),
+])
+def test_agents_sdk_switch(env: dict[str, str], kwarg: Any, expected: bool) -> None:
+    """Agents SDK tracing is on by default; the env var turns it off and ``agents_sdk=`` beats the env."""
+    assert resolve(env, **({} if kwarg is None else {"agents_sdk": kwarg})).agents_sdk is expected

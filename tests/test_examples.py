@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
@@ -13,6 +14,7 @@ from typing import Any
 import openai
 import pytest
 
+from tests.agents_sdk_helpers import requires_agents, sdk_exporter_on, tree
 from tests.conftest import Telemetry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
@@ -149,7 +151,7 @@ def test_demo_runs_the_app_under_opentelemetry_instrument(tmp_path: Path) -> Non
     done = subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], env=env, capture_output=True, text=True,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr
-    out = done.stdout
+    out, _, sdk_out = done.stdout.partition("The same question to an OpenAI Agents SDK app")
     assert "[plain] A: The weather in Tokyo is sunny." in out
     assert "[streaming] A: The weather in Paris is rainy." in out
     assert "[async] A: The weather in London is partly cloudy." in out
@@ -159,3 +161,39 @@ def test_demo_runs_the_app_under_opentelemetry_instrument(tmp_path: Path) -> Non
     assert out.count("├── execute_tool get_weather  (") == 3
     assert out.count("└── chat gpt-4o-mini  (") == 3
     assert "result: sunny" in out and "← assistant: The weather in Tokyo is sunny." in out
+    if importlib.util.find_spec("agents") is None:
+        assert sdk_out == ""
+        return
+    # The Agents SDK app runs where openai-agents is: one tree, guardrail and handoff on the triage agent.
+    assert "[agents-sdk] A: The weather in Tokyo is sunny." in sdk_out
+    assert "7 spans in 1 traces" in sdk_out
+    assert "── Agents SDK run · trace " in sdk_out and "\ninvoke_workflow Agent workflow  (" in sdk_out
+    assert "├── invoke_agent triage_agent  (" in sdk_out and "└── invoke_agent forecast_agent  (" in sdk_out
+    assert "handoff: triage_agent → forecast_agent" in sdk_out
+    assert "guardrail on_topic: tripwire_triggered=false" in sdk_out
+    assert sdk_out.count(" chat gpt-4o-mini  (") == 3 and sdk_out.count("execute_tool get_weather  (") == 1
+
+
+# --- the Agents SDK example -----------------------------------------------------------------------------
+
+
+@requires_agents
+def test_agents_sdk_example_trace(content: Telemetry, server: Any, monkeypatch: Any) -> None:
+    """examples/agents_sdk_agent.py, unchanged (its model is a name: the SDK builds its own client from the
+    environment), is one trace: workflow, triage agent handing off, forecast agent with its tool."""
+    for key, value in {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test",
+                       "NO_PROXY": "127.0.0.1", "no_proxy": "127.0.0.1"}.items():
+        monkeypatch.setenv(key, value)
+    import agents_sdk_agent
+
+    with sdk_exporter_on(server):
+        assert asyncio.run(agents_sdk_agent.ask("What's the weather like in Tokyo today?")) == (
+            "The weather in Tokyo is sunny.")
+    spans = content.finished_spans()
+    assert tree(spans) == [["invoke_workflow Agent workflow", [
+        ["invoke_agent triage_agent", [["chat gpt-4o-mini", []]]],
+        ["invoke_agent forecast_agent", [
+            ["chat gpt-4o-mini", []], ["execute_tool get_weather", []], ["chat gpt-4o-mini", []]]]]]]
+    tool = next(s for s in spans if s.name == "execute_tool get_weather")
+    assert json.loads(tool.attributes["gen_ai.tool.call.arguments"]) == {"city": "Tokyo"}
+    assert tool.attributes["gen_ai.tool.call.result"] == "sunny"

@@ -10,7 +10,7 @@ from opentelemetry.instrumentation.instrumentor import BaseInstrumentor  # type:
 from opentelemetry.metrics import get_meter
 from opentelemetry.trace import get_tracer
 
-from otel_openai import _config, _wrap
+from otel_openai import _agents_sdk, _config, _wrap
 from otel_openai._agents import run_tool_call, trace_agent, trace_tool
 from otel_openai._config import ContentCapture
 from otel_openai._invocation import Telemetry
@@ -27,7 +27,7 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     ``instrument()`` accepts ``tracer_provider``, ``meter_provider``, ``logger_provider`` and the settings
     documented in docs/configuration.md (``capture_content``, ``provider_name``, ``max_content_length``,
-    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``); arguments beat env vars.
+    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``, ``agents_sdk``); arguments beat env vars.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -46,7 +46,10 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
         )
         if _wrap.install(telemetry):
             _config.activate(settings)
+            if settings.agents_sdk:
+                _agents_sdk.install(telemetry)
 
     def _uninstrument(self, **kwargs: Any) -> None:
+        _agents_sdk.uninstall()
         _wrap.uninstall()
         _config.activate(None)

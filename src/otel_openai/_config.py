@@ -22,6 +22,7 @@ ENV_CHUNK_METRIC = "OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"
 # OpenTelemetry's own switch: a comma-separated list; ``gen_ai_latest_experimental`` selects the newest metric
 # names and shapes (see _metrics.py).
 ENV_SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
+ENV_AGENTS_SDK = "OTEL_INSTRUMENTATION_OPENAI_AGENTS_SDK"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -55,6 +56,8 @@ class Settings:
     # False: today's metric names (gen_ai.client.operation.duration, gen_ai.client.token.usage, ...), which
     # dashboards key on; True: the newest ones, opted into with OTEL_SEMCONV_STABILITY_OPT_IN.
     latest_metrics: bool = False
+    # Trace OpenAI Agents SDK runs (workflow, agent, tool spans) when ``openai-agents`` is installed.
+    agents_sdk: bool = True
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -135,6 +138,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
     media = kwargs.get("capture_media")
     chunk_events = kwargs.get("stream_chunk_events")
     chunk_metric = kwargs.get("time_per_chunk_metric")
+    agents_sdk = kwargs.get("agents_sdk")
     return Settings(
         capture=parse_capture(capture if capture is not None else env.get(ENV_CAPTURE_CONTENT)),
         provider_name=provider if provider is not None else (env.get(ENV_PROVIDER_NAME) or None),
@@ -150,6 +154,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
             chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, False)
         ),
         latest_metrics=_opted_in(env),
+        agents_sdk=bool(agents_sdk) if agents_sdk is not None else _env_bool(env, ENV_AGENTS_SDK, True),
     )
 
 

@@ -13,6 +13,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from otel_openai import _content
 from otel_openai import _semconv as sc
+from otel_openai._agent_run import AgentRun
 from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
@@ -67,8 +68,8 @@ class Invocation:
     """One call's span, metrics and events. Every public method is safe to call in any order;
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
-    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_metrics", "_ttfc", "api",
-                 "attrs", "body", "span", "start", "t")
+    __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_metrics",
+                 "_ttfc", "api", "attrs", "body", "span", "start", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
         self.t = t
@@ -86,6 +87,12 @@ class Invocation:
         self._chunk_attrs: Optional[Attributes] = None
         self._chunk_events = t.settings.stream_chunk_events
         self._metrics: Profile = t.metrics.profile(api.operation)
+        # A model call inside an Agents SDK agent span: counted there, and its tool calls reported at the end.
+        self._agent_run: Optional[AgentRun] = (
+            context.get_value(sc.CONTEXT_AGENT_RUN) if api.operation == sc.OP_CHAT else None  # type: ignore[assignment]
+        )
+        if self._agent_run is not None:
+            self._agent_run.model_call_started()
         if self.span.is_recording():
             self._guard(self._record_request)
 
@@ -121,6 +128,8 @@ class Invocation:
         attrs = self._guard(self.api.response_attributes, response) or {}
         if self.t.settings.content_on_span and self.span.is_recording():
             attrs.update(self._guard(self._response_content, response) or {})
+        if self._agent_run is not None:
+            self._guard(self._report_tool_calls, self.api.tool_calls, response)
         self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.capture_media), None)
 
     def _response_content(self, response: Any) -> Attributes:
@@ -138,6 +147,8 @@ class Invocation:
     def begin_stream(self) -> None:
         if self.api.accumulator is not None:
             self._acc = self.api.accumulator(self.t.settings.capture_content)
+            if self._agent_run is not None and hasattr(self._acc, "track_tool_calls"):
+                self._acc.track_tool_calls()
 
     def on_chunk(self, chunk: Any) -> None:
         """Per chunk: a clock read, the accumulator's field reads, and for output chunks at most one
@@ -186,12 +197,18 @@ class Invocation:
             return
         acc = self._acc
         attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
+        if self._agent_run is not None and hasattr(acc, "tool_calls"):
+            self._guard(self._report_tool_calls, acc.tool_calls)  # type: ignore[union-attr]
         if self._ttfc is not None:
             # Its metric point is recorded at the end with the others, when the response model is known
             # even if the first chunk lacked it.
             attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
         output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
         self._end(attrs, output, exc)
+
+    def _report_tool_calls(self, tool_calls: Any, *args: Any) -> None:
+        """Hand the agent span the (id, name) of the tool calls this response asked for."""
+        self._agent_run.model_call_ended(tool_calls(*args))  # type: ignore[union-attr]
 
     # --- the one place a span ends ----------------------------------------------------------------
 

@@ -183,3 +183,23 @@ OUTPUT_TYPE_SPEECH: Final = "speech"
 # Azure OpenAI: the REST API version the client sends as ``api-version``. Semantic conventions define no
 # name for it (v1.41.1); this follows the ``azure.*`` namespace they use for Azure-specific attributes.
 AZURE_OPENAI_API_VERSION: Final = "azure.openai.api_version"
+
+# OpenAI Agents SDK (see _agents_sdk.py).
+OP_INVOKE_WORKFLOW: Final = "invoke_workflow"
+WORKFLOW_NAME: Final = "gen_ai.workflow.name"
+TOOL_TYPE_EXTENSION: Final = "extension"
+MCP_METHOD_NAME: Final = "mcp.method.name"
+MCP_METHOD_TOOLS_CALL: Final = "tools/call"
+EVENT_GUARDRAIL_RESULT: Final = "gen_ai.guardrail.result"
+GUARDRAIL_COMPONENT_NAME: Final = "gen_ai.guardrail.component.name"
+GUARDRAIL_RESULT_TYPE: Final = "gen_ai.guardrail.result.type"
+GUARDRAIL_RESULT_VALUE: Final = "gen_ai.guardrail.result.value"
+GUARDRAIL_RESULT_TRIPWIRE: Final = "tripwire_triggered"
+# No convention exists for a handoff: a span event in the SDK's own namespace, named after its span fields.
+EVENT_HANDOFF: Final = "openai_agents.handoff"
+HANDOFF_FROM_AGENT: Final = "openai_agents.handoff.from_agent"
+HANDOFF_TO_AGENT: Final = "openai_agents.handoff.to_agent"
+# Not attributes: OpenTelemetry context keys. The agent span's shared state (model calls made inside it report
+# their tool calls there), and the SDK tool span a trace_tool function inside it must not duplicate.
+CONTEXT_AGENT_RUN: Final = "otel_openai.agent_run"
+CONTEXT_SDK_TOOL: Final = "otel_openai.sdk_tool"

@@ -295,3 +295,30 @@ def test_null_finish_reason_is_error() -> None:
     """A choice whose finish_reason is null (a provider quirk, a cut generation) reports `error`."""
     assert chat.finish_reasons([{"index": 1, "finish_reason": "stop"}, {"index": 0, "finish_reason": None}]) == [
         "error", "stop"]
+# --- tool-call ids (not content: read for the Agents SDK's tool spans) -------------------------------------
+
+
+def test_tool_calls_of_a_completion() -> None:
+    """Every tool call's (id, name), in order; none for a text answer."""
+    assert chat.tool_calls(completion("chat/parallel_tool_calls.json")) == [
+        ("call_Paris0001", "get_weather"), ("call_Berlin002", "get_weather")]
+    assert chat.tool_calls(completion("chat/plain.json")) == []
+
+
+@pytest.mark.parametrize("capture", [False, True])
+def test_accumulator_tool_calls_with_or_without_content(capture: bool) -> None:
+    """Once asked to track them, a stream's tool-call ids and names are kept whatever the capture setting."""
+    acc = chat.ChatAccumulator(capture)
+    acc.track_tool_calls()
+    for chunk in chunks("chat/stream_tool_calls.sse"):
+        acc.add(chunk)
+    ids = [call_id for call_id, _ in chat.tool_calls(completion("chat/parallel_tool_calls.json"))]
+    assert acc.tool_calls() == [(i, "get_weather") for i in ids]
+
+
+def test_accumulator_keeps_no_tool_calls_unless_asked() -> None:
+    """Without content capture and without track_tool_calls(), nothing per tool call is kept."""
+    acc = chat.ChatAccumulator(False)
+    for chunk in chunks("chat/stream_tool_calls.sse"):
+        acc.add(chunk)
+    assert acc.tool_calls() == []

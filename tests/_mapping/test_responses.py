@@ -225,3 +225,7 @@ def test_fetch_accumulator_drops_usage() -> None:
     for event in events("responses/stream_text.sse"):
         plain.add(event)
     assert plain.attributes()[sc.USAGE_OUTPUT_TOKENS] == 87
+def test_tool_calls_of_a_response() -> None:
+    """A response's function calls as (call_id, name); a text response has none."""
+    assert responses.tool_calls(response("responses/function_call.json")) == [("call_1", "get_weather")]
+    assert responses.tool_calls(response()) == []

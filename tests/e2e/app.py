@@ -2,12 +2,14 @@
 
 It talks to whatever ``OPENAI_BASE_URL`` names (the loopback fake server in the tests) and makes one of
 each call, in order: a chat completion, a streamed chat completion, a tool-calling agent run
-(examples/weather_agent.py, unchanged), embeddings, a Responses call and one call that fails with a 429.
+(examples/weather_agent.py, unchanged), embeddings, a Responses call, one call that fails with a 429, and an
+OpenAI Agents SDK run (a guarded triage agent handing off to a forecast agent that calls a tool).
 It prints one line per step so a test can see the app really ran.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from pathlib import Path
 
@@ -43,6 +45,15 @@ def run(client: openai.OpenAI) -> None:
         client.chat.completions.create(model=FAILING_MODEL, messages=[{"role": "user", "content": "Fail"}])
     except openai.RateLimitError as error:
         print("failed as expected:", type(error).__name__, flush=True)
+    print("agents sdk:", asyncio.run(run_agents_sdk()), flush=True)
+
+
+async def run_agents_sdk() -> str:
+    """examples/agents_sdk_agent.py, unchanged; ``agents`` is imported only now, after any instrumentation."""
+    import agents_sdk_agent
+
+    agents_sdk_agent.keep_openai_traces_local()  # OpenAI's own trace upload goes to the loopback server
+    return await agents_sdk_agent.ask("What's the weather like in Tokyo today?")
 
 
 def main() -> None:

@@ -18,6 +18,17 @@ EXPECTED_NAMES = Counter(
         "execute_tool get_weather": 1,
     }
 )
+# The Agents SDK run: workflow, two agents, our three model spans (no second model span), one tool.
+AGENTS_SDK_NAMES = Counter(
+    {
+        "invoke_workflow Agent workflow": 1,
+        "invoke_agent triage_agent": 1,
+        "invoke_agent forecast_agent": 1,
+        f"chat {MODEL}": 3,
+        "execute_tool get_weather": 1,
+    }
+)
+EXPECTED_NAMES += AGENTS_SDK_NAMES
 SPAN_COUNT = sum(EXPECTED_NAMES.values())
 CONTENT_KEYS = (
     "gen_ai.input.messages",
@@ -30,9 +41,13 @@ CONTENT_KEYS = (
 CONTENT_SENTINELS = ("Say hello", "Count to three", "weather like in Tokyo", "Be brief", "You said", "sunny")
 
 # How each backend shows a span's kind: the OTLP SpanKind (our receiver), or the backend's own type.
-OTLP_KINDS = {"chat": "CLIENT", "embeddings": "CLIENT", "invoke_agent": "INTERNAL", "execute_tool": "INTERNAL"}
-PHOENIX_KINDS = {"chat": "LLM", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL"}
-MLFLOW_KINDS = {"chat": "CHAT_MODEL", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL"}
+OTLP_KINDS = {"chat": "CLIENT", "embeddings": "CLIENT", "invoke_agent": "INTERNAL", "execute_tool": "INTERNAL",
+              "invoke_workflow": "INTERNAL"}
+# Neither backend has a type of its own for invoke_workflow (Phoenix 20.26, MLflow 3.17): it shows untyped.
+PHOENIX_KINDS = {"chat": "LLM", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL",
+                 "invoke_workflow": "UNKNOWN"}
+MLFLOW_KINDS = {"chat": "CHAT_MODEL", "embeddings": "EMBEDDING", "invoke_agent": "AGENT", "execute_tool": "TOOL",
+                "invoke_workflow": ""}
 
 
 def _text(role: str, content: str, **extra: Any) -> dict[str, Any]:
@@ -45,9 +60,13 @@ def check_workload(spans: list[Span], *, capture: bool, server_port: int, kinds:
     assert len({span.span_id for span in spans}) == SPAN_COUNT, "a span arrived twice"
     for span in spans:
         assert span.kind == kinds[span.attributes["gen_ai.operation.name"]], (span.name, span.kind)
-    by_role = _classify(spans)
+    workflow = next(span for span in spans if span.name.startswith("invoke_workflow"))
+    sdk_run = [span for span in spans if span.trace_id == workflow.trace_id]
+    _check_agents_sdk(sdk_run, server_port, capture)
+    rest = [span for span in spans if span.trace_id != workflow.trace_id]
+    by_role = _classify(rest)
     _check_inference(by_role, server_port)
-    _check_agent(by_role, spans)
+    _check_agent(by_role, rest)
     _check_failure(by_role["failed"])
     if capture:
         _check_content(by_role)
@@ -121,12 +140,40 @@ def _check_agent(by_role: dict[str, Any], spans: list[Span]) -> None:
     assert {s.trace_id for s in [agent, tool, *agent_chats]} == {agent.trace_id}
     # Everything outside the agent run is a trace of its own.
     others = [s for s in spans if s.trace_id != agent.trace_id]
-    assert len({s.trace_id for s in others}) == len(others) == SPAN_COUNT - 4
+    assert len({s.trace_id for s in others}) == len(others) == len(spans) - 4
     assert [s.attributes["gen_ai.response.finish_reasons"] for s in agent_chats] == [["tool_calls"], ["stop"]]
     assert all(s.attributes["gen_ai.agent.name"] == "weather_agent" for s in agent_chats)
     assert tool.attributes["gen_ai.tool.name"] == "get_weather"
     assert tool.attributes["gen_ai.tool.type"] == "function"
     assert str(tool.attributes["gen_ai.tool.call.id"]).startswith("call_")
+
+
+def _check_agents_sdk(spans: list[Span], server_port: int, capture: bool) -> None:
+    """The Agents SDK run is one tree: workflow -> agents -> our model spans and the tool, the tool with the
+    model's call id, the guardrail and the handoff as events on the triage agent (where the backend keeps
+    span events)."""
+    assert Counter(span.name for span in spans) == AGENTS_SDK_NAMES, sorted(span.name for span in spans)
+    (workflow,) = [s for s in spans if s.name.startswith("invoke_workflow")]
+    triage = next(s for s in spans if s.name == "invoke_agent triage_agent")
+    forecast = next(s for s in spans if s.name == "invoke_agent forecast_agent")
+    tool = next(s for s in spans if s.name == "execute_tool get_weather")
+    chats = sorted((s for s in spans if s.name == f"chat {MODEL}"), key=lambda s: s.start_ns)
+    assert workflow.parent_id is None and workflow.attributes["gen_ai.workflow.name"] == "Agent workflow"
+    assert triage.parent_id == forecast.parent_id == workflow.span_id
+    assert [c.parent_id for c in chats] == [triage.span_id, forecast.span_id, forecast.span_id]
+    assert [c.attributes["gen_ai.agent.name"] for c in chats] == ["triage_agent", "forecast_agent", "forecast_agent"]
+    for chat in chats:
+        _check_common(chat, "chat", MODEL, server_port)
+        assert chat.attributes["gen_ai.usage.input_tokens"] > 0, chat.name
+    assert tool.parent_id == forecast.span_id
+    assert tool.attributes["gen_ai.agent.name"] == "forecast_agent"
+    assert str(tool.attributes["gen_ai.tool.call.id"]).startswith("call_")
+    assert "gen_ai.provider.name" not in triage.attributes  # an in-process agent, per the newest conventions
+    if triage.events:
+        assert triage.events == ["gen_ai.guardrail.result", "openai_agents.handoff"], triage.events
+    if capture:
+        assert tool.attributes["gen_ai.tool.call.arguments"] == {"city": "Tokyo"}
+        assert tool.attributes["gen_ai.tool.call.result"] == "sunny"
 
 
 def _check_failure(span: Span) -> None:

@@ -27,7 +27,8 @@ METRIC_ATTRIBUTES = {
     "server.address", "server.port", "error.type", "gen_ai.token.type",
     "openai.response.service_tier", "openai.response.system_fingerprint",
 }  # fmt: skip
-INFERENCE_CALLS = 7  # 6 chat calls (one fails) and one embeddings call
+# 9 chat calls (one fails; three are the Agents SDK run's, each counted once) and one embeddings call.
+INFERENCE_CALLS = 10
 
 
 def wire_env(fake_openai: Any, receiver: OtlpReceiver, *snippets: str, **variables: str) -> dict[str, str]:

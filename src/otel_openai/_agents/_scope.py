@@ -216,6 +216,15 @@ class ToolScope(_Scope):
     def records_result(self) -> bool:
         return self._content
 
+    def _start(self) -> None:
+        # When the Agents SDK's own span for this very tool is current, it is this tool's execute_tool span
+        # (with the model's call id, arguments and result): no second span, at most our description on it.
+        sdk_span = _sdk_tool_span(self.name)
+        if sdk_span is None:
+            super()._start()
+        elif self.description:
+            sdk_span.set_attribute(sc.TOOL_DESCRIPTION, self.description)
+
     def _attributes(self, settings: _config.Settings) -> Attributes:
         if self.call_id is None:
             inherited = context.get_value(_CALL_ID_KEY)
@@ -253,6 +262,14 @@ class ToolScope(_Scope):
     def set_result(self, result: Any) -> None:
         """Record the tool's result (content capture on only); never raises."""
         self._set_content(sc.TOOL_CALL_RESULT, result)
+
+
+def _sdk_tool_span(name: str) -> Optional[Span]:
+    """The execute_tool span the Agents SDK processor opened for tool ``name``, when it is the current span."""
+    current = context.get_value(sc.CONTEXT_SDK_TOOL)
+    if isinstance(current, tuple) and current[0] == name and current[1] is trace.get_current_span():
+        return current[1]
+    return None
 
 
 class AgentScope(_Scope):

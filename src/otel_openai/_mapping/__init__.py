@@ -46,6 +46,10 @@ def _no_content(source: Any) -> dict[str, Any]:
     return {}
 
 
+def _no_tool_calls(response: Any) -> list[tuple[str, str]]:
+    return []
+
+
 def json_body(options: Any) -> Mapping[str, Any]:
     """The request's JSON body. Multipart endpoints (uploads) keep their form fields here too: the SDK
     moves only the file objects into ``options.files``, which we never read."""
@@ -66,6 +70,8 @@ class Api:
     system_instructions: Callable[[Mapping[str, Any], bool], Messages] = _no_messages
     output_messages: Callable[[Any, bool], Messages] = _no_messages
     tool_definitions: Callable[[Mapping[str, Any]], Messages] = _no_tools
+    # (id, name) of the tool calls in a response: not content, read only inside an Agents SDK agent span.
+    tool_calls: Callable[[Any], list[tuple[str, str]]] = _no_tool_calls
     # The body key naming the model; None for APIs whose model is not in the body.
     model_key: Optional[str] = "model"
     # The start attribute that ``model_key``'s value becomes, and that names the span after the operation:
@@ -92,6 +98,7 @@ CHAT = Api(
     output_messages=chat.output_messages,
     tool_definitions=chat.tool_definitions,
     azure_deployment_path=True,
+    tool_calls=chat.tool_calls,
 )
 
 EMBEDDINGS = Api(
@@ -111,6 +118,7 @@ RESPONSES = Api(
     system_instructions=responses.system_instructions,
     output_messages=responses.output_messages,
     tool_definitions=responses.tool_definitions,
+    tool_calls=responses.tool_calls,
 )
 
 # GET /responses/{id}: a stored (often background) response, or its resumed event stream. The conventions'

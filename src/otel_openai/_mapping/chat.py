@@ -119,6 +119,20 @@ def stream_finish_reasons(finish: dict[int, Any], choices: int) -> list[str]:
     return [reason_or_error(finish.get(i)) for i in range(count)]
 
 
+def tool_calls(response: Any) -> list[tuple[str, str]]:
+    """(id, name) of every function tool call in a ``ChatCompletion``, in choice and call order; not content,
+    so read whatever the capture setting (the Agents SDK processor gives each id to its tool span)."""
+    choices = get(response, "choices")
+    found: list[tuple[str, str]] = []
+    for choice in choices if isinstance(choices, (list, tuple)) else ():
+        calls = get(get(choice, "message"), "tool_calls")
+        for call in calls if isinstance(calls, (list, tuple)) else ():
+            call_id, name = as_str(get(call, "id")), as_str(get(get(call, "function"), "name"))
+            if call_id and name:
+                found.append((call_id, name))
+    return found
+
+
 # --- content (opt-in) ---------------------------------------------------------------------------
 
 
@@ -226,7 +240,7 @@ class ChatAccumulator:
     and joined once at the end, so no per-chunk object is built.
     """
 
-    __slots__ = ("_capture", "_choices", "_finish", "_first", "_refusal", "_text", "_tools", "_usage")
+    __slots__ = ("_capture", "_choices", "_finish", "_first", "_ids", "_refusal", "_text", "_tools", "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
@@ -238,6 +252,13 @@ class ChatAccumulator:
         self._text: dict[int, list[str]] = {}
         self._refusal: dict[int, list[str]] = {}
         self._tools: dict[int, dict[int, list[Any]]] = {}
+        # Tool-call ids and names without content capture: only when someone asked for them.
+        self._ids: Optional[dict[int, list[Any]]] = None
+
+    def track_tool_calls(self) -> None:
+        """Keep each tool call's id and name even with content capture off (see ``tool_calls``)."""
+        if not self._capture:
+            self._ids = {}
 
     def add(self, chunk: Any) -> bool:
         if self._first is None and chunk.id:
@@ -256,6 +277,8 @@ class ChatAccumulator:
                 self._finish[index] = reason
             if self._capture:
                 self._add_delta(index, choice.delta)
+            elif self._ids is not None:
+                self._add_ids(choice.delta)
         # The usage-only last chunk and Azure's prompt-filter first chunk have no choices: not output.
         return bool(choices)
 
@@ -287,6 +310,24 @@ class ChatAccumulator:
                 slot[1] = function.name
             if function.arguments:
                 slot[2].append(function.arguments)
+
+    def _add_ids(self, delta: Any) -> None:
+        calls = delta.tool_calls if delta is not None else None
+        for call in calls or ():
+            # One slot list per call index, shaped like the capture path's, which tool_calls() reads alike.
+            slot = self._ids.setdefault(call.index or 0, [None, None])  # type: ignore[union-attr]
+            if call.id:
+                slot[0] = call.id
+            if call.function is not None and call.function.name:
+                slot[1] = call.function.name
+
+    def tool_calls(self) -> list[tuple[str, str]]:
+        """(id, name) of the streamed tool calls, in order (tracked, or captured with content)."""
+        if self._ids is not None:
+            slots = [self._ids[i] for i in sorted(self._ids)]
+        else:
+            slots = [slot for choice in sorted(self._tools) for _, slot in sorted(self._tools[choice].items())]
+        return [(slot[0], slot[1]) for slot in slots if slot[0] and slot[1]]
 
     def attributes(self) -> Attributes:
         attrs = common_response_attributes(self._first) if self._first is not None else {}

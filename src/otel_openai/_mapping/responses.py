@@ -130,6 +130,18 @@ def finish_reason(response: Any) -> Optional[str]:
     return sc.FINISH_REASON_ERROR
 
 
+def tool_calls(response: Any) -> list[tuple[str, str]]:
+    """(call_id, name) of the calls a ``Response`` asks the user's tools to make, in output order; not content
+    (the Agents SDK processor gives each id to its tool span)."""
+    found: list[tuple[str, str]] = []
+    for item in get(response, "output") or ():
+        if _kind(item) in _CLIENT_CALLS:
+            call_id, name = as_str(get(item, "call_id")), as_str(get(item, "name"))
+            if call_id and name:
+                found.append((call_id, name))
+    return found
+
+
 # --- content (opt-in) -----------------------------------------------------------------------------
 
 
@@ -279,6 +291,10 @@ class ResponsesAccumulator:
         if self._error is not None:
             attrs[sc.ERROR_TYPE] = self._error
         return attrs
+
+    def tool_calls(self) -> list[tuple[str, str]]:
+        """The finished response's tool calls; read at the end, so nothing is kept per event."""
+        return tool_calls(self._final) if self._final is not None else []
 
     def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
         if self._final is not None:
