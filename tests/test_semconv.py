@@ -8,7 +8,7 @@ from otel_openai import _semconv as sc
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "attributes.md").read_text()
 # Context keys are names we use, not names we emit.
-NOT_EMITTED = {sc.CONTEXT_AGENT_NAME}
+NOT_EMITTED = {sc.CONTEXT_AGENT_NAME, sc.CONTEXT_AGENT_RUN, sc.CONTEXT_SDK_TOOL}
 
 
 def emitted_names() -> dict[str, str]:
