@@ -33,8 +33,9 @@ gets a JSON answer that fits the schema, and a ``tool_choice`` that forces a fun
 name) gets a call to it with arguments that fit its parameters (string fields named like ``city`` hold the
 city of the question).
 
-A model named ``error-<status>`` (``error-429``, ``error-500``, ...) answers with that status and an
-OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
+A model named ``error-<status>`` (``error-429``, ``error-500``, ...), or a request with the header
+``x-fake-error: <status>`` (for clients that only accept model names they know), answers with that status
+and an OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
 ``FakeOpenAIServer(stable=True)`` makes ids and timestamps a function of the request body, so the same
 requests get the same answers byte for byte (tests that compare two runs use it).
 """
@@ -58,6 +59,7 @@ __all__ = ["CITIES", "FakeOpenAIServer"]
 
 CITIES = ("Tokyo", "Paris", "London", "New York", "Berlin", "Sydney")
 _ERROR_MODEL = re.compile(r"^error-(\d{3})$")
+_ERROR_STATUS = re.compile(r"^(\d{3})$")
 _ERRORS = {
     400: ("invalid_request_error", None),
     401: ("invalid_request_error", "invalid_api_key"),
@@ -476,12 +478,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, path: str, body: dict[str, Any]) -> None:
         self._delay()
         route = _ROUTES.get(path)
-        failure = _ERROR_MODEL.match(str(body.get("model", "")))
+        failure = _ERROR_MODEL.match(str(body.get("model", ""))) or _ERROR_STATUS.match(
+            self.headers.get("x-fake-error") or "")
         if route is None:
             self.do_GET()
         elif failure:
             status = int(failure.group(1))
-            self._json(status, error_body(status, body["model"]), {"retry-after-ms": "10"})
+            self._json(status, error_body(status, str(body.get("model"))), {"retry-after-ms": "10"})
         elif body.get("stream") and route[1] is not None:
             self._sse(route[1](body), typed=path == "/v1/responses")
         else:

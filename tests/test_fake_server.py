@@ -219,6 +219,14 @@ def test_error_models(client: openai.OpenAI, model: str, error: type[Exception])
     assert caught.value.body["message"]  # type: ignore[attr-defined,index]
 
 
+def test_error_header(server: FakeOpenAIServer) -> None:
+    """``x-fake-error: 429`` makes any model answer 429, for clients that check model names."""
+    client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
+                           default_headers={"x-fake-error": "429"}, http_client=http.Client(trust_env=False))
+    with client, pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
+
+
 def test_unknown_paths_are_404(client: openai.OpenAI) -> None:
     """An endpoint the server does not speak answers 404, as the API does."""
     with pytest.raises(openai.NotFoundError):
