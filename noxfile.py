@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -141,3 +144,19 @@ def _register_framework_sessions() -> None:
 
 
 _register_framework_sessions()
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """The sdist and wheel in dist/ (python -m build), checked by twine check; then the README's install in a
+    fresh venv: the wheel installs, imports, and opentelemetry-instrument finds and uses it."""
+    session.install("build", "twine")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *glob.glob("dist/*"))
+    fresh = Path(session.create_tmp()) / "fresh-install"
+    session.run("python", "-m", "venv", "--clear", str(fresh))
+    python = str(fresh / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", *glob.glob("dist/*.whl"), "openai",
+                "opentelemetry-distro", external=True)
+    session.run(python, "scripts/check_install.py", external=True)
