@@ -141,18 +141,20 @@ class Parameters:
         self.id_sources: tuple[tuple[int, str, int], ...] = ()
 
     def _analyse(self) -> None:
-        self._ready = True
+        """Read the signature and annotations. Everything is assigned before ``_ready``: a thread racing
+        through the first call reads them too rather than see half of them."""
         try:
-            self.signature = signature = inspect.signature(self.func)
+            signature = inspect.signature(self.func)
             hints = _hints(self.func, signature)
             known = _Known(_find(CONTEXT_TYPES) + self.types, _find(ANNOTATION_TYPES), _find(MARKERS),
                            _find(CALL_ID_MARKERS))
+            kinds = [_kind(hints.get(name, p.annotation), known) for name, p in signature.parameters.items()]
         except Exception:
             _logger.debug("otel-openai: could not read the parameters of %r", self.func, exc_info=True)
+            self._ready = True
             return
         dropped, sources = set(self.names), []
-        for index, (name, param) in enumerate(signature.parameters.items()):
-            kind = _kind(hints.get(name, param.annotation), known)
+        for index, ((name, param), kind) in enumerate(zip(signature.parameters.items(), kinds)):
             if kind in (_INJECTED, _CONTEXT, _CALL_ID) or (index == 0 and name in _SELF):
                 dropped.add(name)
             if kind in (_CONTEXT, _CALL_ID, _UNKNOWN):
@@ -160,7 +162,8 @@ class Parameters:
                 sources.append((index if positional else -1, name, kind))
             if param.kind is param.VAR_KEYWORD:
                 self.spread = name
-        self.dropped, self.id_sources = frozenset(dropped), tuple(sources)
+        self.dropped, self.id_sources, self.signature = frozenset(dropped), tuple(sources), signature
+        self._ready = True
 
     def call_id(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[str]:
         """The tool-call id a framework passed in: a context's ``tool_call_id``, or an id parameter's value."""
