@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+from pathlib import Path
 
 import nox
 
@@ -41,6 +44,7 @@ def tests(session: nox.Session) -> None:
     session.notify("lint")
     session.notify("typecheck")
     session.notify("e2e")
+    session.notify("frameworks")
 
 
 def _unit(session: nox.Session, requirement: str, http: str = "", extra: tuple[str, ...] = ()) -> None:
@@ -111,3 +115,58 @@ def e2e(session: nox.Session) -> None:
                     AGENTS_SDK["3.x"], *TEST_DEPS)
     env = {"OTEL_OPENAI_E2E": "1", **({"CI": os.environ["CI"]} if "CI" in os.environ else {})}
     session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e", *session.posargs, env=env)
+
+
+# Frameworks that drive the OpenAI SDK, each at its newest release, in as few venvs as their openai ranges
+# allow: LlamaIndex caps openai below 3 and instructor's jiter pin keeps it off the newest 3.x releases.
+FRAMEWORKS = {
+    "3.x": ("openai>=3,<4", ("langchain-openai", "openai-agents", "pydantic-ai-slim[openai]", "litellm"),
+            ("langchain", "openai_agents", "pydantic_ai", "litellm")),
+    "2.x": ("openai>=2,<3", ("instructor", "llama-index-llms-openai", "llama-index-core"),
+            ("instructor", "llama_index")),
+}
+
+
+@nox.session(python=False)
+def frameworks(session: nox.Session) -> None:
+    """Each framework against the loopback server, instrumented and not (tests/frameworks/)."""
+    for name in FRAMEWORKS:
+        session.notify(f"frameworks-{name}")
+
+
+def _frameworks(session: nox.Session, openai: str, packages: tuple[str, ...], modules: tuple[str, ...]) -> None:
+    # pip's resolver backtracks for many minutes over these dependency trees; uv resolves them in seconds.
+    session.install("uv")
+    session.run_install("uv", "pip", "install", "--quiet", "-e", ".", openai, *packages, *TEST_DEPS)
+    paths = [f"tests/frameworks/test_{module}.py" for module in modules]
+    session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs", *paths, *session.posargs,
+                env={"OTEL_OPENAI_FRAMEWORKS": "1"})
+
+
+def _register_framework_sessions() -> None:
+    for name, (openai, packages, modules) in FRAMEWORKS.items():
+        def run(session: nox.Session, openai: str = openai, packages: tuple[str, ...] = packages,
+                modules: tuple[str, ...] = modules) -> None:
+            _frameworks(session, openai, packages, modules)
+
+        run.__doc__ = f"Framework tests on {openai}: {', '.join(packages)}."
+        nox.session(name=f"frameworks-{name}")(run)
+
+
+_register_framework_sessions()
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """The sdist and wheel in dist/ (python -m build), checked by twine check; then the README's install in a
+    fresh venv: the wheel installs, imports, and opentelemetry-instrument finds and uses it."""
+    session.install("build", "twine")
+    shutil.rmtree("dist", ignore_errors=True)
+    session.run("python", "-m", "build", "--outdir", "dist")
+    session.run("twine", "check", "--strict", *glob.glob("dist/*"))
+    fresh = Path(session.create_tmp()) / "fresh-install"
+    session.run("python", "-m", "venv", "--clear", str(fresh))
+    python = str(fresh / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--quiet", *glob.glob("dist/*.whl"), "openai",
+                "opentelemetry-distro", external=True)
+    session.run(python, "scripts/check_install.py", external=True)

@@ -32,8 +32,16 @@ Endpoints under ``/v1`` (all with realistic ids and ``usage``):
 - ``GET /models``: one model list.
 - ``POST /traces/ingest``: accepts the Agents SDK's own trace export (its exporter pointed here).
 
-A model named ``error-<status>`` (``error-429``, ``error-500``, ...) answers with that status and an
-OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
+Structured output: a ``json_schema`` response format (chat ``response_format``, Responses ``text.format``)
+gets a JSON answer that fits the schema, and a ``tool_choice`` that forces a function (``"required"`` or by
+name) gets a call to it with arguments that fit its parameters (string fields named like ``city`` hold the
+city of the question).
+
+A model named ``error-<status>`` (``error-429``, ``error-500``, ...), or a request with the header
+``x-fake-error: <status>`` (for clients that only accept model names they know), answers with that status
+and an OpenAI-style error body; ``latency`` (seconds) delays each response and each streamed event.
+``FakeOpenAIServer(stable=True)`` makes ids and timestamps a function of the request body, so the same
+requests get the same answers byte for byte (tests that compare two runs use it).
 """
 
 from __future__ import annotations
@@ -55,6 +63,7 @@ __all__ = ["CITIES", "FakeOpenAIServer"]
 
 CITIES = ("Tokyo", "Paris", "London", "New York", "Berlin", "Sydney")
 _ERROR_MODEL = re.compile(r"^error-(\d{3})$")
+_ERROR_STATUS = re.compile(r"^(\d{3})$")
 _ERRORS = {
     400: ("invalid_request_error", None),
     401: ("invalid_request_error", "invalid_api_key"),
@@ -62,10 +71,21 @@ _ERRORS = {
     429: ("requests", "rate_limit_exceeded"),
 }
 _counter = itertools.count(1)
+# Set per request (each runs on its own thread) by a stable server: ids and timestamps derive from the body.
+_stable = threading.local()
+_STABLE_TIME = 1767225600  # 2026-01-01T00:00:00Z
 
 
 def _id(prefix: str) -> str:
+    seed = getattr(_stable, "seed", None)
+    if seed is not None:
+        _stable.n += 1
+        return f"{prefix}{hashlib.sha1(f'{seed}:{_stable.n}'.encode()).hexdigest()[:24]}"
     return f"{prefix}{next(_counter):06d}{hashlib.sha1(str(time.time_ns()).encode()).hexdigest()[:18]}"
+
+
+def _now() -> int:
+    return _STABLE_TIME if getattr(_stable, "seed", None) is not None else int(time.time())
 
 
 def _tokens(text: str) -> int:
@@ -149,6 +169,89 @@ def _call_turn(name: str, arguments: Any) -> tuple[str, str]:
     return ("handoff", name) if name.startswith("transfer_to_") else ("tool_call_city", _city_argument(arguments))
 
 
+def _answer(body: dict[str, Any], turns: list[tuple[str, str]], tools: list[dict[str, Any]],
+            schema: Any) -> tuple[str, Any]:
+    """The answer: ("calls", [(name, JSON arguments), ...]) or ("text", text). ``tools`` are
+    ``{"name", "parameters"}``; ``schema`` is the JSON schema the answer must fit, if any."""
+    city = _find_cities(next((t for r, t in reversed(turns) if r == "user"), ""))[0]
+    forced = _forced_tool(body.get("tool_choice"), tools, turns)
+    kind, value = _reply(turns, body.get("tools"))
+    if kind == "calls" and (forced is None or any(name == forced["name"] for name, _ in value)):
+        return kind, value
+    if forced is not None:
+        return "calls", [(forced["name"], json.dumps(_instance(forced.get("parameters") or {}, city)))]
+    if schema is not None:
+        return "text", json.dumps(_instance(schema, city))
+    return kind, value
+
+
+def _forced_tool(choice: Any, tools: list[dict[str, Any]], turns: list[tuple[str, str]]) -> Any:
+    """The tool a ``tool_choice`` forces: the one named, or for "required" the first that is not the
+    weather tool once the weather is known."""
+    if isinstance(choice, dict):
+        name = (choice.get("function") or choice).get("name")
+        return next((t for t in tools if t["name"] == name), None)
+    if choice == "required" and tools:
+        weather = [t for t in tools if t["name"] == "get_weather"]
+        others = [t for t in tools if t["name"] != "get_weather"]
+        answered = bool(turns) and turns[-1][0] == "tool"
+        return weather[0] if weather and (not answered or not others) else others[0]
+    return None
+
+
+def _instance(schema: Any, city: str, root: Any = None, name: str = "", depth: int = 0) -> Any:
+    """A small value that fits a JSON schema: strings are the city (for fields named like it) or "sunny",
+    numbers 21, booleans true, arrays one item, objects every property."""
+    root = schema if root is None else root
+    if not isinstance(schema, dict) or depth > 8:
+        return None
+    if "$ref" in schema:
+        target: Any = root
+        for part in str(schema["$ref"]).lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return _instance(target, city, root, name, depth + 1)
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = [o for o in schema.get(key) or [] if not (isinstance(o, dict) and o.get("type") == "null")]
+        if options:
+            return _instance(options[0], city, root, name, depth + 1)
+    if "const" in schema:
+        return schema["const"]
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    kind = next((k for k in kind if k != "null"), "null") if isinstance(kind, list) else kind
+    if kind == "object" or "properties" in schema:
+        properties = schema.get("properties") or {}
+        return {key: _instance(sub, city, root, key, depth + 1) for key, sub in properties.items()}
+    if kind == "array":
+        return [_instance(schema.get("items") or {}, city, root, name, depth + 1)]
+    scalars = {"string": city if "city" in name.lower() else "sunny", "integer": 21, "number": 21, "boolean": True}
+    return scalars.get(str(kind))
+
+
+def _chat_tools(tools: Any) -> list[dict[str, Any]]:
+    return [{"name": t["function"].get("name"), "parameters": t["function"].get("parameters")}
+            for t in tools or [] if isinstance(t, dict) and isinstance(t.get("function"), dict)]
+
+
+def _responses_tools(tools: Any) -> list[dict[str, Any]]:
+    return [{"name": t.get("name"), "parameters": t.get("parameters")}
+            for t in tools or [] if isinstance(t, dict) and t.get("type") == "function"]
+
+
+def _json_schema(fmt: Any) -> Any:
+    """The schema of a ``json_schema`` format (chat nests it under ``json_schema``); any object for
+    ``json_object``."""
+    if not isinstance(fmt, dict) or fmt.get("type") not in ("json_object", "json_schema"):
+        return None
+    return (fmt.get("json_schema") or fmt).get("schema") or {"type": "object"}
+
+
+def _chat_answer(body: dict[str, Any]) -> tuple[str, Any]:
+    return _answer(body, _chat_turns(body.get("messages")), _chat_tools(body.get("tools")),
+                   _json_schema(body.get("response_format")))
+
+
 def _chat_turns(messages: Any) -> list[tuple[str, str]]:
     turns: list[tuple[str, str]] = []
     handoffs: set[str] = set()
@@ -210,7 +313,7 @@ def _chat_message(kind: str, value: Any) -> tuple[dict[str, Any], str, int]:
 
 
 def _chat_envelope(body: dict[str, Any], object_name: str) -> dict[str, Any]:
-    return {"id": _id("chatcmpl-"), "object": object_name, "created": int(time.time()),
+    return {"id": _id("chatcmpl-"), "object": object_name, "created": _now(),
             "model": _response_model(body), "system_fingerprint": "fp_fake0001", "service_tier": "default"}
 
 
@@ -227,7 +330,7 @@ def _usage(prompt: int, completion: int) -> dict[str, Any]:
 
 
 def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
-    kind, value = _reply(_chat_turns(body.get("messages")), body.get("tools"))
+    kind, value = _chat_answer(body)
     message, finish, completion = _chat_message(kind, value)
     n = int(body.get("n") or 1)
     choices = [{"index": i, "message": message, "logprobs": None, "finish_reason": finish} for i in range(n)]
@@ -236,7 +339,7 @@ def chat_completion(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
-    kind, value = _reply(_chat_turns(body.get("messages")), body.get("tools"))
+    kind, value = _chat_answer(body)
     message, finish, completion = _chat_message(kind, value)
     envelope = _chat_envelope(body, "chat.completion.chunk")
     n = int(body.get("n") or 1)
@@ -269,7 +372,8 @@ def chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _responses_output(body: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    kind, value = _reply(_responses_turns(body), body.get("tools"))
+    kind, value = _answer(body, _responses_turns(body), _responses_tools(body.get("tools")),
+                          _json_schema((body.get("text") or {}).get("format")))
     if kind == "calls":
         return [{"type": "function_call", "id": _id("fc_"), "call_id": _id("call_"), "name": name,
                  "arguments": arguments, "status": "completed"} for name, arguments in value], 17
@@ -282,7 +386,7 @@ def response(body: dict[str, Any], status: str = "completed") -> dict[str, Any]:
     output, completion = _responses_output(body)
     prompt = _prompt_tokens(body)
     return {
-        "id": _id("resp_"), "object": "response", "created_at": int(time.time()), "status": status,
+        "id": _id("resp_"), "object": "response", "created_at": _now(), "status": status,
         "model": _response_model(body), "output": output, "parallel_tool_calls": True,
         "tool_choice": body.get("tool_choice", "auto"), "tools": body.get("tools", []),
         "temperature": body.get("temperature", 1.0), "top_p": body.get("top_p", 1.0),
@@ -359,7 +463,7 @@ def embeddings(body: dict[str, Any]) -> dict[str, Any]:
 def completion(body: dict[str, Any]) -> dict[str, Any]:
     prompt = body.get("prompt")
     text = " and that is all." if isinstance(prompt, str) and prompt else " Hello."
-    return {"id": _id("cmpl-"), "object": "text_completion", "created": int(time.time()),
+    return {"id": _id("cmpl-"), "object": "text_completion", "created": _now(),
             "model": str(body.get("model") or "gpt-3.5-turbo-instruct"), "system_fingerprint": "fp_fake0001",
             "choices": [{"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": _tokens(str(prompt or "")), "completion_tokens": _tokens(text),
@@ -421,14 +525,23 @@ class _Handler(BaseHTTPRequestHandler):
             body = {}
         path = self.path.split("?", 1)[0]
         self.server.owner.requests.append({"method": "POST", "path": path, "body": body})
+        if self.server.owner.stable:
+            _stable.seed, _stable.n = hashlib.sha1(json.dumps(body, sort_keys=True).encode()).hexdigest(), 0
+        try:
+            self._answer(path, body)
+        finally:
+            _stable.seed = None
+
+    def _answer(self, path: str, body: dict[str, Any]) -> None:
         self._delay()
         route = _ROUTES.get(path)
-        failure = _ERROR_MODEL.match(str(body.get("model", "")))
+        failure = _ERROR_MODEL.match(str(body.get("model", ""))) or _ERROR_STATUS.match(
+            self.headers.get("x-fake-error") or "")
         if route is None:
             self.do_GET()
         elif failure:
             status = int(failure.group(1))
-            self._json(status, error_body(status, body["model"]), {"retry-after-ms": "10"})
+            self._json(status, error_body(status, str(body.get("model"))), {"retry-after-ms": "10"})
         elif body.get("stream") and route[1] is not None:
             self._sse(route[1](body), typed=path == "/v1/responses")
         else:
@@ -474,9 +587,10 @@ class _Server(ThreadingHTTPServer):
 class FakeOpenAIServer:
     """The loopback server: ``with FakeOpenAIServer() as server: server.base_url``."""
 
-    def __init__(self, port: int = 0, latency: float = 0.0) -> None:
+    def __init__(self, port: int = 0, latency: float = 0.0, stable: bool = False) -> None:
         self.requested_port = port
         self.latency = latency
+        self.stable = stable
         self.requests: list[dict[str, Any]] = []
         self._httpd: Optional[_Server] = None
         self._thread: Optional[threading.Thread] = None

@@ -139,6 +139,65 @@ def test_responses_plain_stream_and_tool_call(client: openai.OpenAI) -> None:
     assert answer.output_text == "The weather in Tokyo is sunny."
 
 
+WEATHER_SCHEMA = {"type": "object", "properties": {
+    "city": {"type": "string"}, "sky": {"$ref": "#/$defs/Sky"}, "high": {"type": "integer"},
+    "windy": {"type": "boolean"}, "alerts": {"type": "array", "items": {"type": "string"}},
+    "note": {"anyOf": [{"type": "null"}, {"type": "string"}]}},
+    "$defs": {"Sky": {"enum": ["clear", "cloudy"]}}, "required": ["city", "sky"]}
+WEATHER_FITS = {"city": "Paris", "sky": "clear", "high": 21, "windy": True, "alerts": ["sunny"], "note": "sunny"}
+
+
+def test_chat_json_schema_answers_fit_the_schema(client: openai.OpenAI) -> None:
+    """A json_schema response format gets JSON content that fits it; json_object gets an object."""
+    fmt = {"type": "json_schema", "json_schema": {"name": "weather", "schema": WEATHER_SCHEMA, "strict": True}}
+    answer = client.chat.completions.create(model="gpt-4o-mini", messages=USER, response_format=fmt)
+    assert json.loads(answer.choices[0].message.content or "") == WEATHER_FITS
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=USER, response_format=fmt, stream=True)
+    assert json.loads("".join(c.choices[0].delta.content or "" for c in stream if c.choices)) == WEATHER_FITS
+    loose = client.chat.completions.create(model="gpt-4o-mini", messages=USER,
+                                           response_format={"type": "json_object"})
+    assert json.loads(loose.choices[0].message.content or "") == {}
+
+
+def test_responses_json_schema_answers_fit_the_schema(client: openai.OpenAI) -> None:
+    """The Responses API's text.format json_schema gets output text that fits it."""
+    if not hasattr(client, "responses"):
+        pytest.skip("this openai SDK has no Responses API")
+    fmt = {"format": {"type": "json_schema", "name": "weather", "schema": WEATHER_SCHEMA}}
+    answer = client.responses.create(model="gpt-4o-mini", input="Weather in Paris?", text=fmt)  # type: ignore[arg-type]
+    assert json.loads(answer.output_text) == WEATHER_FITS
+
+
+def test_forced_tool_choice_calls_the_tool(client: openai.OpenAI) -> None:
+    """A tool_choice naming a function, or "required", gets a call to it with fitting arguments; with the
+    weather tool beside it, "required" asks for the weather first and the other tool once it is known."""
+    final = {"type": "function", "function": {"name": "final_result", "parameters": WEATHER_SCHEMA}}
+    named = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=[final],
+                                           tool_choice={"type": "function", "function": {"name": "final_result"}})
+    (call,) = named.choices[0].message.tool_calls or []
+    assert (call.function.name, json.loads(call.function.arguments)) == ("final_result", WEATHER_FITS)
+    first = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=[final, *TOOLS],
+                                           tool_choice="required")
+    (call,) = first.choices[0].message.tool_calls or []
+    assert call.function.name == "get_weather"
+    answered = [*USER, first.choices[0].message, {"role": "tool", "tool_call_id": call.id, "content": "rainy"}]
+    second = client.chat.completions.create(model="gpt-4o-mini", messages=answered, tools=[final, *TOOLS],
+                                            tool_choice="required")
+    assert [c.function.name for c in second.choices[0].message.tool_calls or []] == ["final_result"]
+
+
+def test_stable_servers_answer_the_same_request_the_same_way() -> None:
+    """With stable=True ids and timestamps derive from the request, so two runs compare equal."""
+    answers = []
+    for _ in range(2):
+        with FakeOpenAIServer(stable=True) as stable, openai.OpenAI(
+                base_url=stable.base_url, api_key="sk-test", max_retries=0,
+                http_client=http.Client(trust_env=False)) as client:
+            answers.append(client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=TOOLS))
+    assert answers[0].model_dump() == answers[1].model_dump()
+    assert answers[0].created == 1767225600
+
+
 def test_legacy_completions(client: openai.OpenAI) -> None:
     """Legacy completions, plain and streamed with usage."""
     plain = client.completions.create(model="gpt-3.5-turbo-instruct", prompt="Say")
@@ -158,6 +217,14 @@ def test_error_models(client: openai.OpenAI, model: str, error: type[Exception])
         client.chat.completions.create(model=model, messages=USER)
     assert caught.value.status_code == int(model[-3:])  # type: ignore[attr-defined]
     assert caught.value.body["message"]  # type: ignore[attr-defined,index]
+
+
+def test_error_header(server: FakeOpenAIServer) -> None:
+    """``x-fake-error: 429`` makes any model answer 429, for clients that check model names."""
+    client = openai.OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
+                           default_headers={"x-fake-error": "429"}, http_client=http.Client(trust_env=False))
+    with client, pytest.raises(openai.RateLimitError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=USER)
 
 
 def test_unknown_paths_are_404(client: openai.OpenAI) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
-from typing import Any, Callable, Generic, Optional, TypeVar, overload
+from collections.abc import Iterable
+from typing import Any, Callable, Generic, Optional, TypeVar, Union, overload
 
+from otel_openai._agents._parameters import Parameters, exclusions
 from otel_openai._agents._scope import TRACED_TOOL, AgentScope, S, Scope, ToolScope
 from otel_openai._agents._tool_calls import ToolCall
 from otel_openai._agents._wrappers import wrap
@@ -12,6 +13,8 @@ from otel_openai._agents._wrappers import wrap
 __all__ = ["trace_agent", "trace_tool"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+# trace_tool(exclude=...): parameter names and types that are not the model's arguments.
+Exclude = Union[str, type, Iterable[Union[str, type]]]
 
 
 def _decorate(func: Any, make_scope: Callable[[tuple[Any, ...], dict[str, Any]], Scope]) -> Any:
@@ -21,33 +24,14 @@ def _decorate(func: Any, make_scope: Callable[[tuple[Any, ...], dict[str, Any]],
     return wrap(func, make_scope)
 
 
-class _Binder:
-    """The arguments a tool was called with, by parameter name; the signature is read on first use."""
-
-    def __init__(self, func: Callable[..., Any]) -> None:
-        self.func = func
-        self.signature: Optional[inspect.Signature] = None
-
-    def __call__(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        if self.signature is None:
-            self.signature = inspect.signature(self.func)
-        params = self.signature.parameters
-        arguments = dict(self.signature.bind_partial(*args, **kwargs).arguments)
-        first = next(iter(params), None)
-        if first in ("self", "cls"):
-            arguments.pop(first, None)
-        for name, param in params.items():
-            if param.kind is inspect.Parameter.VAR_KEYWORD and name in arguments:
-                arguments.update(arguments.pop(name))
-        return arguments
-
-
 class _Decorator(Generic[S]):
     """What ``trace_tool(...)`` / ``trace_agent(...)`` return: a decorator, or a context manager given a name."""
 
     def __init__(self, kind: type[S], name: Optional[str], **options: Any) -> None:
         self.kind: type[S] = kind
         self.name = name
+        self.exclude = options.pop("exclude", ())
+        exclusions(self.exclude)  # a wrong exclude= fails where it is written, not at the first call
         self.options = options
         self._scope: Optional[S] = None
 
@@ -57,10 +41,11 @@ class _Decorator(Generic[S]):
         options = {k: v for k, v in self.options.items() if k in ("description", "agent_id")}
         if self.kind is not ToolScope:
             return _decorate(func, lambda args, kwargs: AgentScope(name, **options))  # type: ignore[no-any-return]
-        binder = _Binder(target)
+        params = Parameters(target, self.exclude)
 
         def make_scope(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Scope:
-            return ToolScope(name, bind=lambda: binder(args, kwargs), **options)
+            return ToolScope(name, call_id=params.call_id(args, kwargs), bind=lambda: params.arguments(args, kwargs),
+                             **options)
 
         wrapper = _decorate(func, make_scope)
         setattr(getattr(wrapper, "__func__", wrapper), TRACED_TOOL, True)
@@ -89,11 +74,12 @@ def trace_tool(target: F, /) -> F: ...
 @overload
 def trace_tool(target: Optional[str] = None, /, *, name: Optional[str] = None,
                description: Optional[str] = None, call_id: Optional[str] = None, arguments: Any = None,
-               tool_call: Any = None) -> _Decorator[ToolScope]: ...
+               tool_call: Any = None, exclude: Exclude = ()) -> _Decorator[ToolScope]: ...
 
 
 def trace_tool(target: Any = None, /, *, name: Optional[str] = None, description: Optional[str] = None,
-               call_id: Optional[str] = None, arguments: Any = None, tool_call: Any = None) -> Any:
+               call_id: Optional[str] = None, arguments: Any = None, tool_call: Any = None,
+               exclude: Exclude = ()) -> Any:
     """Trace a tool as an ``execute_tool {name}`` span.
 
     As a decorator: ``@trace_tool``, ``@trace_tool("name")`` or ``@trace_tool(name=..., description=...)``
@@ -101,15 +87,22 @@ def trace_tool(target: Any = None, /, *, name: Optional[str] = None, description
     ``with trace_tool("name", call_id=..., arguments=...) as tool: ...; tool.set_result(value)``, or
     ``with trace_tool(tool_call=tool_call) as tool`` to take the name, id and arguments from the model's
     tool call. Arguments and results are recorded only with content capture on.
+
+    Recorded arguments are what the model sent: parameters a framework injects (pydantic-ai ``RunContext``,
+    openai-agents ``RunContextWrapper``/``ToolContext``, LangChain ``RunnableConfig``, ``InjectedToolArg``
+    and callbacks, LlamaIndex ``Context``) are left out, and ``exclude=`` names more: parameter names and
+    types. A framework's tool-call id (``ToolContext.tool_call_id``, ``RunContext.tool_call_id``, LangChain's
+    ``InjectedToolCallId``) becomes ``gen_ai.tool.call.id``.
     """
     if _is_function(target):
-        return _Decorator(ToolScope, name, description=description)(target)
+        return _Decorator(ToolScope, name, description=description, exclude=exclude)(target)
     if tool_call is not None:
         call = ToolCall.of(tool_call)
         target = target or name or call.name
         call_id = call_id if call_id is not None else call.id
         arguments = arguments if arguments is not None else call.arguments
-    return _Decorator(ToolScope, target or name, description=description, call_id=call_id, arguments=arguments)
+    return _Decorator(ToolScope, target or name, description=description, call_id=call_id, arguments=arguments,
+                      exclude=exclude)
 
 
 @overload

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
-from collections.abc import Mapping
 from typing import Any, Callable, Optional, TypeVar, Union
 
 from opentelemetry import context, trace
@@ -15,6 +13,8 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from otel_openai import _config, _content, _wrap
 from otel_openai import _semconv as sc
+from otel_openai._agents._plain import placeholder
+from otel_openai._agents._plain import plain as _plain
 from otel_openai._invocation import error_type
 from otel_openai._mapping._common import Attributes
 from otel_openai._metrics import AgentMetrics
@@ -58,24 +58,6 @@ def _metrics() -> AgentMetrics:
 # --- content made safe ------------------------------------------------------------------------------
 
 
-def _plain(value: Any, depth: int = 0) -> Any:
-    """JSON-ready data: pydantic models and dataclasses become dicts; anything odd becomes its ``str``."""
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    if depth > 20:
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v, depth + 1) for v in value]
-    dump = getattr(value, "model_dump", None)
-    if callable(dump):
-        return _plain(dump(mode="json"), depth + 1)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value), depth + 1)
-    return str(value)
-
-
 def _encode(value: Any, limit: int) -> str:
     """A string stays as it is (tool results and model arguments often are text or JSON already);
     anything else becomes compact JSON. Strings are bounded by ``limit``; this never raises."""
@@ -85,7 +67,7 @@ def _encode(value: Any, limit: int) -> str:
         return _content.to_json(_content.bounded(_plain(value), limit))
     except Exception:
         _logger.debug("otel-openai: tool content not encodable", exc_info=True)
-        return str(_content.bounded(repr(value), limit))
+        return placeholder(value)
 
 
 # --- one span's lifecycle ---------------------------------------------------------------------------
