@@ -8,15 +8,18 @@ in ``expected_parent`` without changes here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import openai
 import pydantic
+import pytest
 
 from otel_openai import trace_tool
 from tests.frameworks.conftest import MODEL, QUESTION, Harness, assert_rate_limited, assert_tool_span, require
 
 require("agents", "openai-agents")
+import agents  # noqa: E402
 from agents import (  # noqa: E402
     Agent,
     OpenAIChatCompletionsModel,
@@ -28,7 +31,15 @@ from agents import (  # noqa: E402
 )
 from agents.tool_context import ToolContext  # noqa: E402
 
-set_trace_processors([])  # the default exporter would send traces to api.openai.com
+
+@pytest.fixture(autouse=True, scope="module")
+def _without_default_exporter() -> Iterator[None]:
+    """The SDK's default exporter would send traces to api.openai.com: removed for this module's tests and
+    put back after them, so other modules (which test coexistence with it) find the SDK as it was."""
+    saved = list(agents.tracing.get_trace_provider()._multi_processor._processors)
+    set_trace_processors([])
+    yield
+    set_trace_processors(saved)
 
 
 class Weather(pydantic.BaseModel):
