@@ -53,6 +53,15 @@ def fixture_json(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
+def event_value(value: Any) -> Any:
+    """A structured event attribute as plain JSON data (the SDK stores sequences as tuples)."""
+    if isinstance(value, (list, tuple)):
+        return [event_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: event_value(v) for k, v in value.items()}
+    return value
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
     return http.Response(status, json=body, headers={"x-request-id": "req_123", **(headers or {})})
 

@@ -227,8 +227,8 @@ async def test_n2_finish_reasons_in_index_order(instrument: Any, async_client: b
     attrs = t.only_span().attributes
     assert attrs[sc.RESPONSE_FINISH_REASONS] == ("stop", "length")
     assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}], "finish_reason": "stop"},
-        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}], "finish_reason": "length"},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}]},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}]},
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -18,6 +19,7 @@ from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
 from otel_openai._metrics import Metrics, metric_attributes
 from otel_openai._providers import azure_attributes, provider_name, server_attributes
+from otel_openai._upload import upload_media
 
 _logger = logging.getLogger(__name__)
 
@@ -67,8 +69,8 @@ class Invocation:
     """One call's span, metrics and events. Every public method is safe to call in any order;
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
-    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_ttfc", "api", "attrs",
-                 "body", "span", "start", "t")
+    __slots__ = ("_acc", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk", "_ttfc", "api",
+                 "attrs", "body", "span", "start", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
         self.t = t
@@ -85,6 +87,7 @@ class Invocation:
         self._ttfc: Optional[float] = None
         self._chunk_attrs: Optional[Attributes] = None
         self._chunk_events = t.settings.stream_chunk_events
+        self._inputs: Optional[dict[str, Messages]] = None
         if self.span.is_recording():
             self._guard(self._record_request)
 
@@ -96,21 +99,34 @@ class Invocation:
                 self.span.set_attribute(key, _content.to_json(value))
 
     def _input_content(self) -> dict[str, Messages]:
+        """Built once (the upload hook must see each media item once), kept for the details event if any."""
+        if self._inputs is not None:
+            return self._inputs
         settings = self.t.settings
-        api, body, media, limit = self.api, self.body, settings.capture_media, settings.max_content_length
+        api, body, media = self.api, self.body, settings.map_media
         content = {
             sc.INPUT_MESSAGES: api.input_messages(body, media),
             sc.SYSTEM_INSTRUCTIONS: api.system_instructions(body, media),
             sc.TOOL_DEFINITIONS: api.tool_definitions(body),
         }
-        return {k: _content.bounded(v, limit) for k, v in content.items() if v}
+        inputs = {k: self._finish_content(v) for k, v in content.items() if v}
+        if settings.content_on_event:
+            self._inputs = inputs
+        return inputs
+
+    def _finish_content(self, content: Any) -> Any:
+        """Media through the upload hook (if any), then strings bounded: the form content is exported in."""
+        settings = self.t.settings
+        if settings.upload_hook is not None:
+            content = upload_media(content, settings.upload_hook, settings.capture_media)
+        return _content.bounded(content, settings.max_content_length)
 
     # --- outcomes ---------------------------------------------------------------------------------
 
     def end_response(self, response: Any) -> None:
         """A complete, non-streamed response."""
         attrs = self._guard(self.api.response_attributes, response) or {}
-        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.capture_media), None)
+        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.map_media), None)
 
     def end_error(self, exc: BaseException) -> None:
         self._end({}, None, exc)
@@ -175,7 +191,7 @@ class Invocation:
             # Recorded at the end, when the response model is known even if the first chunk lacked it.
             self._guard(self.t.metrics.time_to_first_chunk.record, self._ttfc,
                         metric_attributes({**self.attrs, **attrs}))
-        output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
+        output = (lambda: acc.output_messages(self.t.settings.map_media)) if acc is not None else None
         self._end(attrs, output, exc)
 
     # --- the one place a span ends ----------------------------------------------------------------
@@ -192,7 +208,7 @@ class Invocation:
         wanted = settings.content_on_event or (settings.content_on_span and self.span.is_recording())
         messages = self._guard(output) if output is not None and wanted else None
         if messages is not None:
-            messages = _content.bounded(messages, settings.max_content_length)
+            messages = self._guard(self._finish_content, messages)
         self._guard(self._record_span, attrs, messages, exc)
         self._guard(self._record_metrics, attrs, duration, exc)
         if settings.content_on_event:
@@ -223,17 +239,20 @@ class Invocation:
                                   exc is not None)
 
     def _emit_details(self, attrs: Attributes, messages: Optional[Messages]) -> None:
-        body: dict[str, Any] = dict(self._input_content())
+        """The details event: start, request and response attributes, and the content as structured
+        attributes (the conventions' event shape; no body)."""
+        content: dict[str, Any] = dict(self._input_content())
+        self._inputs = None
         if messages:
-            body[sc.OUTPUT_MESSAGES] = messages
-        record_attrs: Attributes = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
-                                   **attrs}
+            content[sc.OUTPUT_MESSAGES] = messages
+        record_attrs: dict[str, Any] = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
+                                        **attrs}
+        record_attrs.update({k: _content.structured(v) for k, v in content.items()})
         self.t.events.emit(LogRecord(
             event_name=sc.EVENT_OPERATION_DETAILS,
             context=trace.set_span_in_context(self.span),
             severity_number=SeverityNumber.INFO,
             attributes=record_attrs,
-            body=body,
         ))
 
     def _emit_exception(self, exc: BaseException) -> None:
@@ -245,6 +264,7 @@ class Invocation:
                 **self.attrs,
                 sc.EXCEPTION_TYPE: error_type(exc),
                 sc.EXCEPTION_MESSAGE: str(exc),
+                sc.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             },
         ))
 
