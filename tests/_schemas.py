@@ -6,6 +6,7 @@ elsewhere). Without them, or without ``jsonschema``, the collector stays idle an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -111,10 +112,8 @@ class Collector:
     def check(self, key: str, value: Any, where: str) -> bool:
         """Validate one value (a JSON string on spans, structured on events); True when valid."""
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):  # a bare string is validated as such: object schemas reject it
                 value = json.loads(value)
-            except ValueError:
-                pass  # a bare string: validated as such, and an object schema rejects it
         value = _plain(value)
         errors = [e.message for e in self.validators[key].iter_errors(value)]
         nested = list(_nested(value)) if key in ("gen_ai.input.messages", "gen_ai.output.messages") else []

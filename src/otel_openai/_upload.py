@@ -7,6 +7,7 @@ import base64
 import binascii
 import dataclasses
 import hashlib
+import importlib
 import logging
 import os
 import posixpath
@@ -122,9 +123,9 @@ class MediaUploader:
             raise ValueError("MediaUploader needs a directory or an fsspec URL")
         self._fs: Any = None
         if "://" in base_path and not base_path.startswith("file://"):
-            import fsspec  # an URL needs fsspec; a plain directory does not
-
-            self._fs, self._root = fsspec.core.url_to_fs(base_path)
+            # A URL needs fsspec (an optional dependency, untyped); a plain directory does not.
+            fsspec_core = importlib.import_module("fsspec.core")
+            self._fs, self._root = fsspec_core.url_to_fs(base_path)
         else:
             self._root = str(Path(base_path.removeprefix("file://")).expanduser().absolute())
         self._max_queue = max(int(max_queue), 1)
