@@ -87,7 +87,7 @@ def test_item_parts() -> None:
     assert messages[0]["parts"] == [{"type": "tool_call", "id": "c1", "name": "grep", "arguments": {"value": "foo"}}]
     assert messages[1]["parts"] == [{"type": "tool_call_response", "id": "c1", "response": {"value": "bar"}}]
     assert messages[2]["parts"] == [{"type": "server_tool_call", "id": "ci_1", "name": "code_interpreter",
-                                     "server_tool_call": {"type": "code_interpreter_call", "code": "1+1"}}]
+                                     "server_tool_call": {"type": "code_interpreter", "code": "1+1"}}]
     assert messages[3]["parts"] == [{"type": "generic", "generic_type": "item_reference", "id": "msg_0"}]
     assert messages[4]["parts"][1] == {"type": "uri", "modality": "image", "uri": "https://i.test/a.png"}
 
@@ -99,11 +99,23 @@ def test_generated_image_is_a_sized_blob() -> None:
             "output_format": "png"}
     call, image = responses.item_parts(item, False)
     assert call == {"type": "server_tool_call", "id": "ig_1", "name": "image_generation",
-                    "server_tool_call": {"type": "image_generation_call", "output_format": "png"}}
+                    "server_tool_call": {"type": "image_generation", "output_format": "png"}}
     assert image == {"type": "generic", "generic_type": "blob", "modality": "image", "mime_type": "image/png",
                      "byte_size": 30, "stripped_reason": "media_capture_off"}
     _, image = responses.item_parts(item, True)
     assert image == {"type": "blob", "modality": "image", "mime_type": "image/png", "content": "QUJD" * 10}
+
+
+def test_built_in_tool_call_and_its_outputs() -> None:
+    """A built-in tool's item becomes the call (what it was asked) and, when it produced something, the
+    response (outputs, results, errors), both typed with the tool's name."""
+    item = {"type": "code_interpreter_call", "id": "ci_1", "status": "completed", "code": "1+1",
+            "container_id": "cntr_1", "outputs": [{"type": "logs", "logs": "2"}]}
+    assert responses.item_parts(item, False) == [
+        {"type": "server_tool_call", "id": "ci_1", "name": "code_interpreter",
+         "server_tool_call": {"type": "code_interpreter", "code": "1+1", "container_id": "cntr_1"}},
+        {"type": "server_tool_call_response", "id": "ci_1",
+         "server_tool_call_response": {"type": "code_interpreter", "outputs": [{"type": "logs", "logs": "2"}]}}]
 
 
 def test_function_call_output_with_media() -> None:

@@ -18,6 +18,8 @@ _CLIENT_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
 _RESPONSE_EVENTS = frozenset({"response.created", "response.in_progress", "response.queued"})
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 _UNFINISHED = frozenset({"queued", "in_progress"})
+# Fields of a built-in tool's item that hold what it produced (the rest is what it was asked).
+_TOOL_RESULTS = frozenset({"outputs", "results", "output", "error"})
 # Tool definition fields that are not settings to report: the definition's own keys, and credentials.
 _NOT_SETTINGS = frozenset({"type", "name", "authorization", "headers"})
 
@@ -169,18 +171,32 @@ def _compaction(item: Any) -> parts.Part:
 
 
 def _server_tool_call(item: Any, kind: str, capture_media: bool) -> list[parts.Part]:
-    """A built-in tool OpenAI ran (web search, code interpreter, ...), with its details. An image generation's
-    result follows the call as its own image part (a blob, withheld unless media capture is on)."""
-    details = {k: v for k, v in _as_dict(item).items() if k not in ("id", "status", "result")}
-    details["type"] = kind
-    part: parts.Part = {"type": "server_tool_call"}
-    if isinstance(get(item, "id"), str):
-        part["id"] = get(item, "id")
-    part.update({"name": kind[: -len("_call")], "server_tool_call": details})
+    """A built-in tool OpenAI ran (web search, code interpreter, ...): a ``server_tool_call`` part with what it
+    was asked, then a ``server_tool_call_response`` part with what it produced (outputs, results, errors), both
+    typed with the tool's name as in the conventions' examples. An image generation's image follows as its own
+    image part (a blob, withheld unless media capture is on)."""
+    name = kind[: -len("_call")]
+    details = _as_dict(item)
+    call: dict[str, Any] = {"type": name}
+    response: dict[str, Any] = {"type": name}
+    for key, value in details.items():
+        if key not in ("type", "id", "status", "result"):
+            (response if key in _TOOL_RESULTS else call)[key] = value
+    found: list[parts.Part] = [_server_part("server_tool_call", item, {"name": name, "server_tool_call": call})]
+    if len(response) > 1:
+        found.append(_server_part("server_tool_call_response", item, {"server_tool_call_response": response}))
     result = get(item, "result")
     if kind == "image_generation_call" and isinstance(result, str):
-        return [part, parts.blob("image", result, _image_mime(get(item, "output_format")), capture_media)]
-    return [part]
+        found.append(parts.blob("image", result, _image_mime(get(item, "output_format")), capture_media))
+    return found
+
+
+def _server_part(kind: str, item: Any, fields: dict[str, Any]) -> parts.Part:
+    part: parts.Part = {"type": kind}
+    if isinstance(get(item, "id"), str):
+        part["id"] = get(item, "id")
+    part.update(fields)
+    return part
 
 
 def _image_mime(fmt: Any) -> Optional[str]:
