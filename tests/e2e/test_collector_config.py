@@ -154,7 +154,14 @@ def test_collector_config_redaction_leaves_no_content_of_a_real_export(
     statements = config["processors"]["transform/redact-genai-events"]["log_statements"]
     spans, records = receiver.spans(), receiver.log_records()
     assert any(any(s in str(span) for s in CONTENT_SENTINELS) for span in spans), "capture was not on"
-    assert any(r.get("eventName") == "gen_ai.client.inference.operation.details" for r in records)
+    details = [r for r in records if r.get("eventName") == "gen_ai.client.inference.operation.details"]
+    assert details
+    # The content crossed the wire as structured OTLP values (an array of kvlists), not JSON text.
+    messages = [item["value"] for r in details for item in r.get("attributes", [])
+                if item["key"] == "gen_ai.input.messages"]
+    assert messages and all("arrayValue" in value for value in messages)
+    assert all(isinstance(m, dict) and "parts" in m for m in attributes(
+        [{"key": "m", "value": messages[0]}])["m"])
     for span in spans:
         kept = {k: v for k, v in attributes(span["attributes"]).items() if k not in keys}
         assert not [s for s in CONTENT_SENTINELS if s in str(kept) or s in str(span.get("events", []))], span["name"]
