@@ -13,7 +13,7 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
-TEST_DEPS = ["opentelemetry-sdk", "pytest", "pytest-asyncio", "hypothesis", "jsonschema"]
+TEST_DEPS = ["opentelemetry-sdk", "pytest", "pytest-asyncio", "hypothesis", "jsonschema", "pyyaml", "fsspec"]
 # The oldest openai the package claims, and the newest release of each major.
 OPENAI_VERSIONS = {
     "1.40-oldest": "openai==1.40.0",

@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from otel_openai import OpenAIInstrumentor
+from tests._schemas import COLLECTOR, LogCollector, SpanCollector
 
 try:  # opentelemetry-sdk moved the in-memory log exporter between releases
     from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
@@ -50,6 +51,15 @@ Handler = Callable[[Any], Any]
 def fixture_json(name: str) -> Any:
     """A canned response body from tests/fixtures."""
     return json.loads((FIXTURES / name).read_text())
+
+
+def event_value(value: Any) -> Any:
+    """A structured event attribute as plain JSON data (the SDK stores sequences as tuples)."""
+    if isinstance(value, (list, tuple)):
+        return [event_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: event_value(v) for k, v in value.items()}
+    return value
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
@@ -88,6 +98,9 @@ class Telemetry:
         self.logs = InMemoryLogRecordExporter()
         self.logger_provider = LoggerProvider()
         self.logger_provider.add_log_record_processor(SimpleLogRecordProcessor(self.logs))
+        # Every content value any test produces is checked against the official schemas (test_content_schemas).
+        self.tracer_provider.add_span_processor(SpanCollector())
+        self.logger_provider.add_log_record_processor(LogCollector())
 
     def finished_spans(self) -> list[Any]:
         return list(self.spans.get_finished_spans())
@@ -247,3 +260,17 @@ async def aclient(server: FakeOpenAIServer) -> AsyncIterator[openai.AsyncOpenAI]
     async with openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0,
                                   http_client=http.AsyncClient(trust_env=False)) as real:
         yield real
+
+
+# --- the session-wide content schema check (tests/_schemas.py) -----------------------------------------------
+
+
+def pytest_collection_modifyitems(items: list[Any]) -> None:
+    """Tests marked ``run_last`` (the schema check over every value the session produced) go to the end."""
+    items.sort(key=lambda item: bool(getattr(getattr(item, "function", None), "run_last", False)))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figure of the content schema check: values valid / values checked."""
+    if COLLECTOR.report.total[1]:
+        terminalreporter.write_line(COLLECTOR.report.summary())

@@ -53,7 +53,7 @@ async def test_content_capture(instrument: Any, async_client: bool) -> None:
     assert json.loads(attrs[sc.INPUT_MESSAGES]) == [
         {"role": "user", "parts": [{"type": "text", "content": "Capital of France?"}]}]
     assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": " Paris."}], "finish_reason": "stop"}]
+        {"role": "assistant", "parts": [{"type": "text", "content": " Paris."}]}]
 
 
 async def test_stream(instrument: Any, async_client: bool) -> None:

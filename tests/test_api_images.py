@@ -49,7 +49,7 @@ async def test_generate_whole_span(instrument: Any, async_client: bool) -> None:
 
 
 async def test_base64_image_is_a_sized_blob(instrument: Any, async_client: bool) -> None:
-    """With capture on, a base64 image is a blob part carrying only its size; the data never lands."""
+    """With capture on, a base64 image is the withheld part carrying only its size; the data never lands."""
     t = instrument(capture_content="SPAN_ONLY")
     client = make_client(serve("images/b64.json"), async_client=async_client)
     await resolve(client.images.generate(model="gpt-image-1", prompt="A red cat"))
@@ -58,9 +58,9 @@ async def test_base64_image_is_a_sized_blob(instrument: Any, async_client: bool)
         {"role": "user", "parts": [{"type": "text", "content": "A red cat"}]}]
     (message,) = json.loads(attrs[sc.OUTPUT_MESSAGES])
     (part,) = message["parts"]
-    size = part.pop("size")
-    assert part == {"type": "blob", "modality": "image", "mime_type": "image/png", "content": None,
-                    "revised_prompt": "A red cat."}
+    size = part.pop("byte_size")
+    assert part == {"type": "generic", "generic_type": "blob", "modality": "image", "mime_type": "image/png",
+                    "stripped_reason": "media_capture_off", "revised_prompt": "A red cat."}
     assert abs(size - 100) <= 2  # the decoded size, estimated from the base64 length
     b64 = fixture_json("images/b64.json")["data"][0]["b64_json"]
     assert b64 not in json.dumps(dict(attrs))
@@ -125,8 +125,8 @@ async def test_stream(instrument: Any, async_client: bool, call: str, fixture: s
     assert attrs[sc.REQUEST_STREAM] is True
     assert attrs[sc.USAGE_OUTPUT_TOKENS] == 272
     (message,) = json.loads(attrs[sc.OUTPUT_MESSAGES])
-    assert [p["type"] for p in message["parts"]] == ["blob"]
-    assert message["parts"][0]["content"] is None
+    assert [(p["type"], p["generic_type"]) for p in message["parts"]] == [("generic", "blob")]
+    assert "content" not in message["parts"][0]
 
 
 async def test_error(instrument: Any, async_client: bool) -> None:

@@ -50,8 +50,8 @@ async def test_moderation_content(instrument: Any, async_client: bool) -> None:
     assert json.loads(attrs[sc.INPUT_MESSAGES]) == [{"role": "user", "parts": [
         {"type": "text", "content": "look"},
         {"type": "uri", "modality": "image", "uri": "https://images.test/x.png"}]}]
-    assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [{"role": "assistant", "finish_reason": "stop", "parts": [
-        {"type": "moderation", "flagged": True, "categories": ["violence"]}]}]
+    assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [{"role": "assistant", "parts": [
+        {"type": "generic", "generic_type": "moderation", "flagged": True, "categories": ["violence"]}]}]
 
 
 async def test_without_model(instrument: Any, async_client: bool) -> None:

@@ -90,7 +90,8 @@ async def test_quirky_chat_stream(instrument: Any, async_client: bool) -> None:
 @pytest.mark.skipif(not hasattr(openai.OpenAI, "responses"),
                     reason="the Responses API arrived in openai 1.66; this SDK lacks it")
 async def test_quirky_responses_response(instrument: Any, async_client: bool) -> None:
-    """A Responses server that omits usage and sends an unknown output item type still yields a span."""
+    """A Responses server that omits usage and sends an unknown output item type still yields a span; the
+    item is kept as a generic part."""
     body = {"id": "r1", "object": "response", "created_at": 0, "status": "completed", "model": "m",
             "output": [{"type": "vendor_thing", "id": "x", "payload": {"a": 1}}], "parallel_tool_calls": True,
             "tool_choice": "auto", "tools": [], "usage": None}
@@ -100,7 +101,7 @@ async def test_quirky_responses_response(instrument: Any, async_client: bool) ->
     attrs = t.only_span().attributes
     assert sc.USAGE_INPUT_TOKENS not in attrs
     (message,) = json.loads(attrs[sc.OUTPUT_MESSAGES])
-    assert message["parts"] == [{"type": "vendor_thing", "id": "x", "payload": {"a": 1}}]
+    assert message["parts"] == [{"type": "generic", "generic_type": "vendor_thing", "id": "x", "payload": {"a": 1}}]
 
 
 async def test_untraced_endpoints_make_no_span(instrument: Any, async_client: bool) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from otel_openai import _semconv as sc
 from otel_openai._content import bounded, to_json
-from tests.conftest import fixture_json, json_response, make_client
+from tests.conftest import event_value, fixture_json, json_response, make_client
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
 WAV = base64.b64encode(b"RIFF" + b"\x00" * 60).decode()
@@ -42,19 +42,19 @@ EXPECTED_INPUT = [
     {"role": "user", "name": "ada", "parts": [
         {"type": "text", "content": "What is in these pictures, and what is the weather?"},
         {"type": "uri", "modality": "image", "uri": "https://example.com/paris.jpg"},
-        {"type": "blob", "modality": "image", "mime_type": "image/png", "content": None,
-         "size": len(base64.b64decode(PNG))},
-        {"type": "blob", "modality": "audio", "mime_type": "audio/wav", "content": None,
-         "size": len(base64.b64decode(WAV))},
+        {"type": "generic", "generic_type": "blob", "modality": "image", "mime_type": "image/png",
+         "byte_size": len(base64.b64decode(PNG)), "stripped_reason": "media_capture_off"},
+        {"type": "generic", "generic_type": "blob", "modality": "audio", "mime_type": "audio/wav",
+         "byte_size": len(base64.b64decode(WAV)), "stripped_reason": "media_capture_off"},
     ]},
     {"role": "assistant", "parts": [{"type": "tool_call", "id": "call_secret_1", "name": "get_weather",
                                      "arguments": {"location": "Secretville"}}]},
     {"role": "tool", "parts": [{"type": "tool_call_response", "id": "call_secret_1",
-                                "response": "Sunny in Secretville"}]},
+                                "response": {"value": "Sunny in Secretville"}}]},
 ]
 EXPECTED_OUTPUT = [{"role": "assistant", "parts": [{
     "type": "tool_call", "id": "call_baX7cP6fq4TLnOcvSMCsmU0S", "name": "get_weather",
-    "arguments": {"location": "Paris, France"}}], "finish_reason": "tool_calls"}]
+    "arguments": {"location": "Paris, France"}}]}]
 EXPECTED_TOOLS = [{"type": "function", "name": "get_weather", "description": "Current weather for a city.",
                    "parameters": TOOLS[0]["function"]["parameters"]}]
 
@@ -105,8 +105,8 @@ async def test_span_only(instrument: Any, async_client: bool) -> None:
 
 
 async def test_event_only(instrument: Any, async_client: bool) -> None:
-    """EVENT_ONLY keeps the span free of content and emits one details record with structured content,
-    the span's attributes, and the span's trace context."""
+    """EVENT_ONLY keeps the span free of content and emits one details record with the content as structured
+    attributes (no body), the span's attributes, and the span's trace context."""
     t = instrument(capture_content="EVENT_ONLY")
     span = await call(t, async_client, temperature=0.1)
     assert sc.INPUT_MESSAGES not in span.attributes
@@ -115,9 +115,10 @@ async def test_event_only(instrument: Any, async_client: bool) -> None:
     assert record.event_name == sc.EVENT_OPERATION_DETAILS
     assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
     assert record.trace_flags == span.context.trace_flags
-    assert record.body == {sc.INPUT_MESSAGES: EXPECTED_INPUT, sc.OUTPUT_MESSAGES: EXPECTED_OUTPUT,
-                           sc.TOOL_DEFINITIONS: EXPECTED_TOOLS}
+    assert record.body is None
     attrs = dict(record.attributes)
+    assert {k: event_value(attrs[k]) for k in (sc.INPUT_MESSAGES, sc.OUTPUT_MESSAGES, sc.TOOL_DEFINITIONS)} == {
+        sc.INPUT_MESSAGES: EXPECTED_INPUT, sc.OUTPUT_MESSAGES: EXPECTED_OUTPUT, sc.TOOL_DEFINITIONS: EXPECTED_TOOLS}
     for key in (sc.OPERATION_NAME, sc.PROVIDER_NAME, sc.REQUEST_MODEL, sc.SERVER_ADDRESS, sc.SERVER_PORT,
                 sc.REQUEST_TEMPERATURE, sc.RESPONSE_ID, sc.RESPONSE_FINISH_REASONS, sc.USAGE_INPUT_TOKENS):
         assert attrs[key] == span.attributes[key], key
@@ -128,8 +129,8 @@ async def test_span_and_event(instrument: Any, async_client: bool) -> None:
     t = instrument(capture_content="SPAN_AND_EVENT")
     span = await call(t, async_client)
     (record,) = t.log_records()
-    assert json.loads(span.attributes[sc.INPUT_MESSAGES]) == record.body[sc.INPUT_MESSAGES]
-    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == record.body[sc.OUTPUT_MESSAGES]
+    assert json.loads(span.attributes[sc.INPUT_MESSAGES]) == event_value(record.attributes[sc.INPUT_MESSAGES])
+    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == event_value(record.attributes[sc.OUTPUT_MESSAGES])
 
 
 async def test_capture_media(instrument: Any, async_client: bool) -> None:
@@ -142,12 +143,11 @@ async def test_capture_media(instrument: Any, async_client: bool) -> None:
 
 
 async def test_refusal_output(instrument: Any, async_client: bool) -> None:
-    """A refusal is kept as a part, not dropped."""
+    """A refusal is kept as a generic part, not dropped."""
     t = instrument(capture_content="SPAN_ONLY")
     span = await call(t, async_client, fixture="chat/refusal.json")
-    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == [{
-        "role": "assistant", "finish_reason": "stop",
-        "parts": [{"type": "refusal", "content": "I'm sorry, I can't assist with that request."}]}]
+    assert json.loads(span.attributes[sc.OUTPUT_MESSAGES]) == [{"role": "assistant", "parts": [
+        {"type": "generic", "generic_type": "refusal", "content": "I'm sorry, I can't assist with that request."}]}]
 
 
 async def test_parallel_tool_calls_output(instrument: Any, async_client: bool) -> None:
@@ -172,7 +172,8 @@ async def test_failure_details_event(instrument: Any, async_client: bool) -> Non
             await result
     details = [r for r in t.log_records() if r.event_name == sc.EVENT_OPERATION_DETAILS]
     assert len(details) == 1
-    assert details[0].body == {sc.INPUT_MESSAGES: EXPECTED_INPUT[:2]}
+    assert event_value(details[0].attributes[sc.INPUT_MESSAGES]) == EXPECTED_INPUT[:2]
+    assert sc.OUTPUT_MESSAGES not in details[0].attributes
     assert details[0].attributes[sc.ERROR_TYPE] == "openai.InternalServerError"
 
 

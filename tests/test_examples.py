@@ -45,9 +45,9 @@ def assert_agent_trace(telemetry: Telemetry, city: str, weather: str) -> list[An
     assert call["arguments"] == {"city": city}
     assert tool.attributes["gen_ai.tool.call.id"] == call["id"]
     assert tool.attributes["gen_ai.tool.description"] == "Get the current weather in a given city."
-    assert tool.attributes["gen_ai.tool.call.result"] == weather
+    assert json.loads(tool.attributes["gen_ai.tool.call.result"]) == {"value": weather}  # plain text, as an object
     assert json.loads(chat2.attributes["gen_ai.input.messages"])[-1]["parts"] == [
-        {"type": "tool_call_response", "id": call["id"], "response": weather}]
+        {"type": "tool_call_response", "id": call["id"], "response": {"value": weather}}]
     return spans
 
 
@@ -160,7 +160,7 @@ def test_demo_runs_the_app_under_opentelemetry_instrument(tmp_path: Path) -> Non
     assert out.count("├── chat gpt-4o-mini  (") == 3
     assert out.count("├── execute_tool get_weather  (") == 3
     assert out.count("└── chat gpt-4o-mini  (") == 3
-    assert "result: sunny" in out and "← assistant: The weather in Tokyo is sunny." in out
+    assert "result: {\"value\":\"sunny\"}" in out and "← assistant: The weather in Tokyo is sunny." in out
     if importlib.util.find_spec("agents") is None:
         assert sdk_out == ""
         return
@@ -196,4 +196,4 @@ def test_agents_sdk_example_trace(content: Telemetry, server: Any, monkeypatch: 
             ["chat gpt-4o-mini", []], ["execute_tool get_weather", []], ["chat gpt-4o-mini", []]]]]]]
     tool = next(s for s in spans if s.name == "execute_tool get_weather")
     assert json.loads(tool.attributes["gen_ai.tool.call.arguments"]) == {"city": "Tokyo"}
-    assert tool.attributes["gen_ai.tool.call.result"] == "sunny"
+    assert json.loads(tool.attributes["gen_ai.tool.call.result"]) == {"value": "sunny"}

@@ -18,7 +18,7 @@ from otel_openai._config import ContentCapture, Settings
 from otel_openai._invocation import Invocation, Telemetry, error_type, start_attributes
 from otel_openai._mapping import CHAT, Api
 from otel_openai._metrics import Metrics
-from tests.conftest import fixture_json, http
+from tests.conftest import event_value, fixture_json, http
 
 
 def client(url: str = "https://api.openai.com/v1") -> Any:
@@ -125,13 +125,20 @@ def test_bad_chunk_is_swallowed(telemetry: Any) -> None:
 
 
 def test_exception_record(telemetry: Any) -> None:
-    """A failure emits one WARN exception record in the span's trace, with type and message."""
+    """A failure emits one WARN exception record in the span's trace, with type, message and stack trace."""
     invocation = make(telemetry)
-    invocation.end_error(CustomError("it broke"))
+    try:
+        raise CustomError("it broke")
+    except CustomError as exc:
+        invocation.end_error(exc)
     span = telemetry.only_span()
     (record,) = telemetry.log_records()
     assert record.event_name == sc.EVENT_OPERATION_EXCEPTION
     assert record.severity_number.name == "WARN"
+    assert record.attributes[sc.EXCEPTION_MESSAGE] == "it broke"
+    stacktrace = record.attributes[sc.EXCEPTION_STACKTRACE]
+    assert stacktrace.startswith("Traceback (most recent call last):")
+    assert "test_exception_record" in stacktrace and stacktrace.rstrip().endswith("it broke")
     assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
     assert record.attributes[sc.EXCEPTION_TYPE] == f"{__name__}.CustomError"
     assert record.attributes[sc.EXCEPTION_MESSAGE] == "it broke"
@@ -139,7 +146,7 @@ def test_exception_record(telemetry: Any) -> None:
 
 
 def test_details_record_trace_context(telemetry: Any) -> None:
-    """The details record carries the span's trace context and start attributes."""
+    """The details record carries the span's trace context, start attributes and structured content."""
     invocation = make(telemetry, Settings(capture=ContentCapture.EVENT_ONLY),
                       body={"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
     invocation.end_response(completion())
@@ -148,7 +155,9 @@ def test_details_record_trace_context(telemetry: Any) -> None:
     assert record.event_name == sc.EVENT_OPERATION_DETAILS
     assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
     assert record.attributes[sc.REQUEST_MODEL] == "gpt-4o-mini"
-    assert record.body[sc.INPUT_MESSAGES] == [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    assert event_value(record.attributes[sc.INPUT_MESSAGES]) == [
+        {"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
+    assert record.body is None
 
 
 # --- guards and sampling -------------------------------------------------------------------------------

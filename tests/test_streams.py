@@ -16,6 +16,7 @@ from otel_openai import _semconv as sc
 from tests.conftest import (
     LazyBody,
     completions_stream,
+    event_value,
     fixture_text,
     http,
     make_client,
@@ -342,7 +343,6 @@ async def test_tool_call_deltas(instrument: Any, async_client: bool) -> None:
             {"type": "tool_call", "id": "call_Berlin002", "name": "get_weather",
              "arguments": {"location": "Berlin"}},
         ],
-        "finish_reason": "tool_calls",
     }]
     assert attrs[sc.USAGE_OUTPUT_TOKENS] == 46
 
@@ -368,8 +368,8 @@ async def test_n2_accumulation(instrument: Any, async_client: bool) -> None:
     assert attrs[sc.REQUEST_CHOICE_COUNT] == 2
     assert attrs[sc.RESPONSE_FINISH_REASONS] == ("stop", "length")
     assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}], "finish_reason": "stop"},
-        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}], "finish_reason": "length"},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}]},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}]},
     ]
 
 
@@ -442,14 +442,13 @@ async def test_stream_helper_exit_early(instrument: Any, async_client: bool) -> 
 
 
 async def test_refusal_deltas(instrument: Any, async_client: bool) -> None:
-    """Streamed refusal fragments are kept as one refusal part, not dropped."""
+    """Streamed refusal fragments are kept as one generic refusal part, not dropped."""
     t = instrument(capture_content="SPAN_ONLY")
     stream = await create(make_client(serve("chat/stream_refusal.sse"), async_client=async_client),
                           async_client, model="gpt-4o")
     await drain(stream, async_client)
-    assert json.loads(ended_once(t).attributes[sc.OUTPUT_MESSAGES]) == [{
-        "role": "assistant", "finish_reason": "stop",
-        "parts": [{"type": "refusal", "content": "I'm sorry, I can't assist with that."}]}]
+    assert json.loads(ended_once(t).attributes[sc.OUTPUT_MESSAGES]) == [{"role": "assistant", "parts": [
+        {"type": "generic", "generic_type": "refusal", "content": "I'm sorry, I can't assist with that."}]}]
 
 
 async def test_azure_stream_with_filter_chunk(instrument: Any, async_client: bool) -> None:
@@ -483,7 +482,7 @@ async def test_stream_details_event(instrument: Any, async_client: bool) -> None
     assert sc.OUTPUT_MESSAGES not in span.attributes
     (record,) = t.log_records()
     assert (record.trace_id, record.span_id) == (span.context.trace_id, span.context.span_id)
-    assert record.body[sc.OUTPUT_MESSAGES] == [{"role": "assistant", "finish_reason": "stop", "parts": [
+    assert event_value(record.attributes[sc.OUTPUT_MESSAGES]) == [{"role": "assistant", "parts": [
         {"type": "text", "content": "The capital of France is Paris."}]}]
     assert record.attributes[sc.REQUEST_STREAM] is True
     assert record.attributes[sc.USAGE_OUTPUT_TOKENS] == 7

@@ -216,7 +216,8 @@ async def test_previous_message_object_passed_back(instrument: Any, async_client
         "type": "tool_call", "id": "call_baX7cP6fq4TLnOcvSMCsmU0S", "name": "get_weather",
         "arguments": {"location": "Paris, France"}}]}
     assert messages[2] == {"role": "tool", "parts": [{
-        "type": "tool_call_response", "id": "call_baX7cP6fq4TLnOcvSMCsmU0S", "response": "18C and sunny"}]}
+        "type": "tool_call_response", "id": "call_baX7cP6fq4TLnOcvSMCsmU0S",
+        "response": {"value": "18C and sunny"}}]}
 
 
 async def test_n2_finish_reasons_in_index_order(instrument: Any, async_client: bool) -> None:
@@ -227,8 +228,8 @@ async def test_n2_finish_reasons_in_index_order(instrument: Any, async_client: b
     attrs = t.only_span().attributes
     assert attrs[sc.RESPONSE_FINISH_REASONS] == ("stop", "length")
     assert json.loads(attrs[sc.OUTPUT_MESSAGES]) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}], "finish_reason": "stop"},
-        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}], "finish_reason": "length"},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Salut!"}]},
+        {"role": "assistant", "parts": [{"type": "text", "content": "Bonjour"}]},
     ]
 
 

@@ -16,10 +16,12 @@ from otel_openai._config import ContentCapture
 from otel_openai._invocation import Telemetry
 from otel_openai._metrics import Metrics
 from otel_openai._semconv import LEGACY_METRICS_SCHEMA_URL, SCHEMA_URL
+from otel_openai._upload import MediaContent, MediaUploader
 from otel_openai.package import _instruments
 from otel_openai.version import __version__
 
-__all__ = ["ContentCapture", "OpenAIInstrumentor", "__version__", "run_tool_call", "trace_agent", "trace_tool"]
+__all__ = ["ContentCapture", "MediaContent", "MediaUploader", "OpenAIInstrumentor", "__version__", "run_tool_call",
+           "trace_agent", "trace_tool"]
 
 
 class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
@@ -27,7 +29,8 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     ``instrument()`` accepts ``tracer_provider``, ``meter_provider``, ``logger_provider`` and the settings
     documented in docs/configuration.md (``capture_content``, ``provider_name``, ``max_content_length``,
-    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``, ``agents_sdk``); arguments beat env vars.
+    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``, ``agents_sdk``, ``upload_hook``);
+    arguments beat env vars.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
 import logging
 import os
 from collections.abc import Mapping
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from otel_openai import _semconv as sc
 
@@ -23,6 +24,11 @@ ENV_CHUNK_METRIC = "OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"
 # names and shapes (see _metrics.py).
 ENV_SEMCONV_OPT_IN = "OTEL_SEMCONV_STABILITY_OPT_IN"
 ENV_AGENTS_SDK = "OTEL_INSTRUMENTATION_OPENAI_AGENTS_SDK"
+# The content upload hook: ``package.module:attribute`` naming the callable, or a directory / fsspec URL for the
+# shipped MediaUploader. Our own names: util-genai's OTEL_INSTRUMENTATION_GENAI_COMPLETION_HOOK /
+# _UPLOAD_BASE_PATH upload whole completions, and ours hands over media only.
+ENV_UPLOAD_HOOK = "OTEL_INSTRUMENTATION_OPENAI_UPLOAD_HOOK"
+ENV_UPLOAD_BASE_PATH = "OTEL_INSTRUMENTATION_OPENAI_UPLOAD_BASE_PATH"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -58,10 +64,15 @@ class Settings:
     latest_metrics: bool = False
     # Trace OpenAI Agents SDK runs (workflow, agent, tool spans) when ``openai-agents`` is installed.
     agents_sdk: bool = True
+    # ``hook(MediaContent) -> uri or None`` (otel_openai._upload.UploadHook): media in captured content
+    # becomes a ``uri`` part with the reference it returns.
+    upload_hook: Optional[Callable[[Any], Optional[str]]] = None
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
     capture_content: bool = dataclasses.field(init=False)
+    # Whether the mapping keeps media bytes in parts: to export them, or to hand them to the upload hook.
+    map_media: bool = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         on_span = self.capture in (ContentCapture.SPAN_ONLY, ContentCapture.SPAN_AND_EVENT)
@@ -69,6 +80,7 @@ class Settings:
         object.__setattr__(self, "content_on_span", on_span)
         object.__setattr__(self, "content_on_event", on_event)
         object.__setattr__(self, "capture_content", on_span or on_event)
+        object.__setattr__(self, "map_media", self.capture_media or self.upload_hook is not None)
 
 
 def parse_capture(value: Union[str, bool, ContentCapture, None]) -> ContentCapture:
@@ -127,6 +139,37 @@ def _opted_in(env: Mapping[str, str]) -> bool:
     """Whether ``OTEL_SEMCONV_STABILITY_OPT_IN`` lists ``gen_ai_latest_experimental`` (case and spaces ignored)."""
     entries = env.get(ENV_SEMCONV_OPT_IN, "").lower().split(",")
     return any(entry.strip() == sc.OPT_IN_GEN_AI_LATEST for entry in entries)
+def _upload_hook(value: Any, env: Mapping[str, str]) -> Optional[Callable[[Any], Optional[str]]]:
+    """The ``upload_hook`` argument, else the callable named by the env var, else the shipped uploader for the
+    base path. A value that cannot be used logs a warning and means no hook."""
+    if value is not None:
+        if callable(value):
+            return value  # type: ignore[no-any-return]
+        _logger.warning("upload_hook=%r is not callable; no upload hook", value)
+        return None
+    name = env.get(ENV_UPLOAD_HOOK, "").strip()
+    base_path = env.get(ENV_UPLOAD_BASE_PATH, "").strip()
+    try:
+        if name:
+            return _import_hook(name)
+        if base_path:
+            from otel_openai._upload import MediaUploader
+
+            return MediaUploader(base_path)
+    except Exception as exc:
+        _logger.warning("%s: no upload hook (%s)", ENV_UPLOAD_HOOK if name else ENV_UPLOAD_BASE_PATH, exc)
+    return None
+
+
+def _import_hook(name: str) -> Callable[[Any], Optional[str]]:
+    """``package.module:attribute`` (dots after the colon reach nested attributes) as a callable."""
+    module, _, attribute = name.partition(":")
+    found: Any = importlib.import_module(module)
+    for part in attribute.split(".") if attribute else ():
+        found = getattr(found, part)
+    if not callable(found):
+        raise TypeError(f"{name} is not callable")
+    return found  # type: ignore[no-any-return]
 
 
 def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
@@ -155,6 +198,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         ),
         latest_metrics=_opted_in(env),
         agents_sdk=bool(agents_sdk) if agents_sdk is not None else _env_bool(env, ENV_AGENTS_SDK, True),
+        upload_hook=_upload_hook(kwargs.get("upload_hook"), env),
     )
 
 

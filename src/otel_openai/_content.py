@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 _TRUNCATED = "…[truncated]"
+# Labels, not content: a part's type or a message's role cut short would break the schemas. Kept whole up to
+# LABEL_LIMIT characters, whatever the content limit.
+LABEL_KEYS = frozenset({"type", "generic_type", "role", "modality", "mime_type", "stripped_reason"})
+LABEL_LIMIT = 64
 
 
 def bounded(value: Any, limit: int) -> Any:
-    """A copy of ``value`` whose strings are at most ``limit`` characters (0 means no limit).
+    """A copy of ``value`` whose strings are at most ``limit`` characters (0 means no limit); labels
+    (``LABEL_KEYS``) are kept whole when they are at most ``LABEL_LIMIT`` characters.
 
     Truncating each string, rather than the serialized JSON, keeps the result valid JSON.
     """
@@ -19,7 +25,8 @@ def bounded(value: Any, limit: int) -> Any:
     if isinstance(value, str):
         return value if len(value) <= limit else value[:limit] + _TRUNCATED
     if isinstance(value, dict):
-        return {k: bounded(v, limit) for k, v in value.items()}
+        return {k: v if k in LABEL_KEYS and isinstance(v, str) and len(v) <= LABEL_LIMIT else bounded(v, limit)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [bounded(v, limit) for v in value]
     return value
@@ -40,19 +47,64 @@ def without_media(value: Any) -> Any:
     return value
 
 
+def json_object(value: Any) -> dict[str, Any]:
+    """Tool-call arguments or a tool result as the conventions want them: a JSON object.
+
+    A mapping is kept; a string holding a JSON object is parsed. Anything else (plain text, a list, a number,
+    a string holding JSON that is no object) is wrapped as ``{"value": ...}``, parsed when it was JSON.
+    """
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except (ValueError, RecursionError):  # plain text, or JSON nested too deep to parse
+            return {"value": value}
+        if isinstance(value, dict):
+            return value
+    return {"value": value}
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def structured(value: Any, depth: int = 0) -> Any:
+    """A copy of JSON-like content that every log exporter can encode as an attribute (AnyValue): string keys
+    that are not empty, UTF-8-encodable strings, int64 ints, finite floats; anything else as its ``str``."""
+    if value is None or isinstance(value, (bool, float)):
+        return str(value) if isinstance(value, float) and not math.isfinite(value) else value
+    if isinstance(value, str):
+        return value if value.isascii() or _encodable(value) else value.encode("utf-8", "replace").decode()
+    if isinstance(value, int):
+        return value if _INT64[0] <= value <= _INT64[1] else str(value)
+    if depth > 64:
+        return to_json(value)
+    if isinstance(value, Mapping):
+        return {(structured(str(k)) or "_"): structured(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [structured(v, depth + 1) for v in value]
+    return structured(str(value))
+
+
+def _encodable(text: str) -> bool:
+    """False for strings with lone surrogates (from ``\\ud800`` JSON escapes), which exporters cannot encode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
     except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
-    if text.isascii():
+    if text.isascii() or _encodable(text):
         return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: escaping them keeps the JSON valid and encodable
-        return json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"), default=str)
-    return text
+    # Lone surrogates: escaping them keeps the JSON valid and encodable.
+    return json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"), default=str)
 
 
 def _finite(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -19,6 +20,7 @@ from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
 from otel_openai._metrics import Metrics, Profile, metric_attributes
 from otel_openai._providers import azure_attributes, provider_name, server_attributes
+from otel_openai._upload import upload_media
 
 _logger = logging.getLogger(__name__)
 
@@ -68,8 +70,8 @@ class Invocation:
     """One call's span, metrics and events. Every public method is safe to call in any order;
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
-    __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_last_chunk", "_metrics",
-                 "_ttfc", "api", "attrs", "body", "span", "start", "t")
+    __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk",
+                 "_metrics", "_ttfc", "api", "attrs", "body", "span", "start", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
         self.t = t
@@ -86,6 +88,7 @@ class Invocation:
         self._ttfc: Optional[float] = None
         self._chunk_attrs: Optional[Attributes] = None
         self._chunk_events = t.settings.stream_chunk_events
+        self._inputs: Optional[dict[str, Messages]] = None
         self._metrics: Profile = t.metrics.profile(api.operation)
         # A model call inside an Agents SDK agent span: counted there, and its tool calls reported at the end.
         self._agent_run: Optional[AgentRun] = (
@@ -112,14 +115,27 @@ class Invocation:
                 for key, value in _content.bounded(content, limit).items()}
 
     def _input_content(self) -> dict[str, Messages]:
+        """Built once (the upload hook must see each media item once), kept for the details event if any."""
+        if self._inputs is not None:
+            return self._inputs
         settings = self.t.settings
-        api, body, media, limit = self.api, self.body, settings.capture_media, settings.max_content_length
+        api, body, media = self.api, self.body, settings.map_media
         content = {
             sc.INPUT_MESSAGES: api.input_messages(body, media),
             sc.SYSTEM_INSTRUCTIONS: api.system_instructions(body, media),
             sc.TOOL_DEFINITIONS: api.tool_definitions(body),
         }
-        return {k: _content.bounded(v, limit) for k, v in content.items() if v}
+        inputs = {k: self._finish_content(v) for k, v in content.items() if v}
+        if settings.content_on_event:
+            self._inputs = inputs
+        return inputs
+
+    def _finish_content(self, content: Any) -> Any:
+        """Media through the upload hook (if any), then strings bounded: the form content is exported in."""
+        settings = self.t.settings
+        if settings.upload_hook is not None:
+            content = upload_media(content, settings.upload_hook, settings.capture_media)
+        return _content.bounded(content, settings.max_content_length)
 
     # --- outcomes ---------------------------------------------------------------------------------
 
@@ -130,7 +146,7 @@ class Invocation:
             attrs.update(self._guard(self._response_content, response) or {})
         if self._agent_run is not None:
             self._guard(self._report_tool_calls, self.api.tool_calls, response)
-        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.capture_media), None)
+        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.map_media), None)
 
     def _response_content(self, response: Any) -> Attributes:
         return self._plain_content(self.api.response_content(response))
@@ -203,7 +219,7 @@ class Invocation:
             # Its metric point is recorded at the end with the others, when the response model is known
             # even if the first chunk lacked it.
             attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
-        output = (lambda: acc.output_messages(self.t.settings.capture_media)) if acc is not None else None
+        output = (lambda: acc.output_messages(self.t.settings.map_media)) if acc is not None else None
         self._end(attrs, output, exc)
 
     def _report_tool_calls(self, tool_calls: Any, *args: Any) -> None:
@@ -224,7 +240,7 @@ class Invocation:
         wanted = settings.content_on_event or (settings.content_on_span and self.span.is_recording())
         messages = self._guard(output) if output is not None and wanted else None
         if messages is not None:
-            messages = _content.bounded(messages, settings.max_content_length)
+            messages = self._guard(self._finish_content, messages)
         self._guard(self._record_span, attrs, messages, exc)
         self._guard(self._record_metrics, attrs, duration, exc)
         if settings.content_on_event:
@@ -253,17 +269,20 @@ class Invocation:
                                  self._ttfc)
 
     def _emit_details(self, attrs: Attributes, messages: Optional[Messages]) -> None:
-        body: dict[str, Any] = dict(self._input_content())
+        """The details event: start, request and response attributes, and the content as structured
+        attributes (the conventions' event shape; no body)."""
+        content: dict[str, Any] = dict(self._input_content())
+        self._inputs = None
         if messages:
-            body[sc.OUTPUT_MESSAGES] = messages
-        record_attrs: Attributes = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
-                                   **attrs}
+            content[sc.OUTPUT_MESSAGES] = messages
+        record_attrs: dict[str, Any] = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
+                                        **attrs}
+        record_attrs.update({k: _content.structured(v) for k, v in content.items()})
         self.t.events.emit(LogRecord(
             event_name=sc.EVENT_OPERATION_DETAILS,
             context=trace.set_span_in_context(self.span),
             severity_number=SeverityNumber.INFO,
             attributes=record_attrs,
-            body=body,
         ))
 
     def _emit_exception(self, exc: BaseException) -> None:
@@ -275,6 +294,7 @@ class Invocation:
                 **self.attrs,
                 sc.EXCEPTION_TYPE: error_type(exc),
                 sc.EXCEPTION_MESSAGE: str(exc),
+                sc.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
             },
         ))
 

@@ -32,7 +32,7 @@ def test_bare_decorator_makes_an_execute_tool_span(content: Telemetry) -> None:
         "gen_ai.tool.name": "get_weather",
         "gen_ai.tool.type": "function",
         "gen_ai.tool.call.arguments": '{"city":"Tokyo"}',
-        "gen_ai.tool.call.result": "sunny",
+        "gen_ai.tool.call.result": '{"value":"sunny"}',
     }
     assert span.status.status_code is StatusCode.UNSET
 
@@ -53,7 +53,7 @@ def test_decorator_with_arguments_sets_name_and_description(content: Telemetry) 
     assert spans["execute_tool weather"].attributes["gen_ai.tool.description"] == "Current weather."
     assert spans["execute_tool weather"].attributes["gen_ai.tool.call.result"] == '{"sky":"clear"}'
     assert spans["execute_tool forecast"].attributes["gen_ai.tool.call.arguments"] == '{"city":"Paris","days":2}'
-    assert spans["execute_tool forecast"].attributes["gen_ai.tool.call.result"] == "[1,2]"
+    assert spans["execute_tool forecast"].attributes["gen_ai.tool.call.result"] == '{"value":[1,2]}'
 
 
 def test_wraps_preserves_signature_docstring_and_kind() -> None:
@@ -164,7 +164,7 @@ def test_tool_context_manager_with_call_id_and_result(content: Telemetry) -> Non
         "gen_ai.tool.type": "function",
         "gen_ai.tool.call.id": "call_1",
         "gen_ai.tool.call.arguments": '{"city":"Tokyo"}',
-        "gen_ai.tool.call.result": "sunny",
+        "gen_ai.tool.call.result": '{"value":"sunny"}',
     }
 
 

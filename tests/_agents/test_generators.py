@@ -28,7 +28,7 @@ def test_generator_span_covers_iteration(content: Telemetry) -> None:
     gen = cities(2)
     assert content.finished_spans() == []  # nothing runs until the consumer iterates
     assert list(gen) == ["Tokyo", "Paris"]
-    assert content.only_span().attributes["gen_ai.tool.call.result"] == '["Tokyo","Paris"]'
+    assert content.only_span().attributes["gen_ai.tool.call.result"] == '{"value":["Tokyo","Paris"]}'
 
 
 def test_generator_is_current_only_while_running(content: Telemetry) -> None:
@@ -98,7 +98,7 @@ def test_abandoned_generator_ends_its_span_once(content: Telemetry) -> None:
     assert closed == ["closed", "collected"]
     assert len(spans) == 2
     assert all(span.status.status_code is StatusCode.UNSET for span in spans)
-    assert [span.attributes["gen_ai.tool.call.result"] for span in spans] == ["[0]", "[0,1]"]
+    assert [span.attributes["gen_ai.tool.call.result"] for span in spans] == ['{"value":[0]}', '{"value":[0,1]}']
 
 
 def test_generator_errors_are_recorded(content: Telemetry) -> None:
@@ -122,7 +122,7 @@ async def test_async_generator_span_covers_iteration(content: Telemetry) -> None
             yield city
 
     assert [c async for c in cities()] == ["Tokyo", "Paris"]
-    assert content.only_span().attributes["gen_ai.tool.call.result"] == '["Tokyo","Paris"]'
+    assert content.only_span().attributes["gen_ai.tool.call.result"] == '{"value":["Tokyo","Paris"]}'
 
 
 async def test_abandoned_async_generator_ends_its_span_once(content: Telemetry) -> None:

@@ -28,8 +28,8 @@ def test_run_tool_call_with_a_plain_function(content: Telemetry) -> None:
     span = content.only_span()
     assert span.name == "execute_tool get_weather"
     assert span.attributes["gen_ai.tool.call.id"] == "call_abc"
-    assert span.attributes["gen_ai.tool.call.arguments"] == '{"city": "Tokyo"}'
-    assert span.attributes["gen_ai.tool.call.result"] == "sunny"
+    assert span.attributes["gen_ai.tool.call.arguments"] == '{"city":"Tokyo"}'
+    assert span.attributes["gen_ai.tool.call.result"] == '{"value":"sunny"}'
 
 
 def test_run_tool_call_with_a_traced_tool_makes_one_span(content: Telemetry) -> None:
@@ -84,7 +84,7 @@ def test_run_tool_call_carries_the_call_id_into_generator_tools(content: Telemet
     span = content.only_span()
     assert span.name == "execute_tool forecast"
     assert span.attributes["gen_ai.tool.call.id"] == "call_gen"
-    assert span.attributes["gen_ai.tool.call.result"] == '["Oslo day 0: sunny","Oslo day 1: sunny"]'
+    assert span.attributes["gen_ai.tool.call.result"] == '{"value":["Oslo day 0: sunny","Oslo day 1: sunny"]}'
 
 
 def test_run_tool_call_spans_the_iteration_of_an_untraced_generator(content: Telemetry) -> None:
@@ -97,8 +97,8 @@ def test_run_tool_call_spans_the_iteration_of_an_untraced_generator(content: Tel
     assert list(gen) == ["Paris: rainy"]
     span = content.only_span()
     assert span.attributes["gen_ai.tool.call.id"] == "call_plain"
-    assert span.attributes["gen_ai.tool.call.arguments"] == '{"city": "Paris"}'
-    assert span.attributes["gen_ai.tool.call.result"] == '["Paris: rainy"]'
+    assert span.attributes["gen_ai.tool.call.arguments"] == '{"city":"Paris"}'
+    assert span.attributes["gen_ai.tool.call.result"] == '{"value":["Paris: rainy"]}'
 
 
 async def test_run_tool_call_carries_the_call_id_into_async_generator_tools(content: Telemetry) -> None:
@@ -116,7 +116,7 @@ async def test_run_tool_call_carries_the_call_id_into_async_generator_tools(cont
     spans = by_name(content)
     assert spans["execute_tool traced"].attributes["gen_ai.tool.call.id"] == "call_a0"
     assert spans["execute_tool plain"].attributes["gen_ai.tool.call.id"] == "call_a1"
-    assert spans["execute_tool plain"].attributes["gen_ai.tool.call.result"] == '["Oslo"]'
+    assert spans["execute_tool plain"].attributes["gen_ai.tool.call.result"] == '{"value":["Oslo"]}'
 
 
 def test_run_tool_call_rejects_non_object_arguments(content: Telemetry) -> None:
@@ -162,7 +162,7 @@ def test_tool_runner_functions_get_execute_tool_spans(content: Telemetry, client
         "gen_ai.tool.description": "Current weather.",
         "gen_ai.agent.name": "runner_agent",
         "gen_ai.tool.call.arguments": '{"city":"Tokyo"}',
-        "gen_ai.tool.call.result": "sunny",
+        "gen_ai.tool.call.result": '{"value":"sunny"}',
     }
 
 

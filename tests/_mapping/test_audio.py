@@ -44,8 +44,9 @@ def test_duration_usage_is_not_tokens() -> None:
 
 
 def test_transcripts() -> None:
-    """The transcript comes from a Transcription or a plain string (text/srt/vtt formats)."""
-    expected = [{"role": "assistant", "parts": [{"type": "text", "content": "hi"}], "finish_reason": "stop"}]
+    """The transcript comes from a Transcription or a plain string (text/srt/vtt formats); no per-message
+    finish_reason (deprecated)."""
+    expected = [{"role": "assistant", "parts": [{"type": "text", "content": "hi"}]}]
     assert audio.transcription_output_messages(Transcription.construct(text="hi"), False) == expected
     assert audio.transcription_output_messages("hi", False) == expected
 

@@ -124,14 +124,15 @@ def test_output_messages_in_index_order() -> None:
 
 
 def test_output_audio_message() -> None:
-    """An audio reply becomes a blob part with its transcript; the audio itself only with media capture."""
+    """An audio reply becomes a blob part with its transcript; the audio itself only with media capture
+    (else the withheld part, transcript kept)."""
     body = fixture_json("chat/plain.json")
     body["choices"][0]["message"]["content"] = None
     body["choices"][0]["message"]["audio"] = {"id": "audio_1", "data": "UklGRg==", "expires_at": 1,
                                               "transcript": "Paris."}
     (message,) = chat.output_messages(ChatCompletion.model_validate(body), False)
-    assert message["parts"] == [{"type": "blob", "modality": "audio", "content": None, "size": 4,
-                                 "transcript": "Paris."}]
+    assert message["parts"] == [{"type": "generic", "generic_type": "blob", "modality": "audio", "byte_size": 4,
+                                 "stripped_reason": "media_capture_off", "transcript": "Paris."}]
     (message,) = chat.output_messages(ChatCompletion.model_validate(body), True)
     assert message["parts"][0]["content"] == "UklGRg=="
 
@@ -140,7 +141,8 @@ def test_output_audio_message() -> None:
 
 
 def test_input_messages_every_role() -> None:
-    """System, developer, user (with name), assistant tool calls, tool and legacy function results."""
+    """System, developer, user (with name), assistant tool calls, tool and legacy function results; tool
+    arguments and results as JSON objects (plain text wrapped as ``{"value": ...}``)."""
     messages = [
         {"role": "system", "content": "sys"},
         {"role": "developer", "content": [{"type": "text", "text": "dev"}]},
@@ -156,10 +158,11 @@ def test_input_messages_every_role() -> None:
         {"role": "developer", "parts": [{"type": "text", "content": "dev"}]},
         {"role": "user", "parts": [{"type": "text", "content": "hi"}], "name": "bob"},
         {"role": "assistant", "parts": [{"type": "text", "content": "calling"},
-                                        {"type": "tool_call", "id": "c1", "name": "f", "arguments": "not json"}]},
-        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": "done"}]},
-        {"role": "assistant", "parts": [{"type": "tool_call", "id": None, "name": "g", "arguments": {"a": 1}}]},
-        {"role": "function", "parts": [{"type": "tool_call_response", "id": "g", "response": "ok"}]},
+                                        {"type": "tool_call", "id": "c1", "name": "f",
+                                         "arguments": {"value": "not json"}}]},
+        {"role": "tool", "parts": [{"type": "tool_call_response", "id": "c1", "response": {"value": "done"}}]},
+        {"role": "assistant", "parts": [{"type": "tool_call", "name": "g", "arguments": {"a": 1}}]},
+        {"role": "function", "parts": [{"type": "tool_call_response", "id": "g", "response": {"value": "ok"}}]},
     ]
 
 
@@ -168,7 +171,7 @@ def test_input_message_sdk_object() -> None:
     message = ChatCompletionMessage.model_validate(
         {"role": "assistant", "content": None, "refusal": "no"})
     assert chat.input_messages({"messages": [message]}, False) == [
-        {"role": "assistant", "parts": [{"type": "refusal", "content": "no"}]}]
+        {"role": "assistant", "parts": [{"type": "generic", "generic_type": "refusal", "content": "no"}]}]
 
 
 def test_input_messages_not_a_list() -> None:
@@ -178,7 +181,7 @@ def test_input_messages_not_a_list() -> None:
 
 
 def test_tool_definitions() -> None:
-    """Function tools keep name, description and parameters; custom tools keep their type."""
+    """Function tools keep name, description and parameters; custom tools keep their type and format."""
     tools = [
         {"type": "function", "function": {"name": "f", "description": "d", "parameters": {"type": "object"},
                                           "strict": True}},
@@ -191,6 +194,15 @@ def test_tool_definitions() -> None:
         {"type": "custom", "name": "grammar", "format": {"type": "text"}},
     ]
     assert chat.tool_definitions({}) == []
+
+
+def test_tool_definitions_always_named() -> None:
+    """Every definition has a name (the tool's type when it has none); description and parameters only in the
+    shapes the schema accepts (a string; a JSON Schema object or boolean)."""
+    tools = [{"type": "function", "function": {"description": 3, "parameters": "x"}}, {"type": "weird"}, "junk"]
+    assert chat.tool_definitions({"tools": tools}) == [
+        {"type": "function", "name": "function"}, {"type": "weird", "name": "weird"},
+        {"type": "function", "name": "function"}]
 
 
 # --- streaming accumulator -----------------------------------------------------------------------------------------
@@ -226,7 +238,7 @@ def test_accumulator_text() -> None:
     acc = chat.ChatAccumulator(True)
     for chunk in chunks("chat/stream_plain.sse"):
         acc.add(chunk)
-    assert acc.output_messages(False) == [{"role": "assistant", "finish_reason": "stop", "parts": [
+    assert acc.output_messages(False) == [{"role": "assistant", "parts": [
         {"type": "text", "content": "The capital of France is Paris."}]}]
 
 
@@ -252,12 +264,12 @@ def test_accumulator_n2() -> None:
 
 
 def test_accumulator_refusal() -> None:
-    """Refusal deltas become one refusal part."""
+    """Refusal deltas become one generic refusal part."""
     acc = chat.ChatAccumulator(True)
     for chunk in chunks("chat/stream_refusal.sse"):
         acc.add(chunk)
     assert acc.output_messages(False)[0]["parts"] == [
-        {"type": "refusal", "content": "I'm sorry, I can't assist with that."}]
+        {"type": "generic", "generic_type": "refusal", "content": "I'm sorry, I can't assist with that."}]
 
 
 def test_accumulator_empty() -> None:

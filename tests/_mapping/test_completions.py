@@ -33,13 +33,18 @@ def test_response_attributes() -> None:
 
 
 def test_prompts() -> None:
-    """A prompt string, a list of prompts, and token arrays each become one user message."""
+    """A prompt string, a list of prompts, and token arrays each become one user message; token ids are never
+    a text part (they are a generic ``tokens`` part), and the suffix comes last as a generic ``suffix``."""
     assert completions.input_messages({"prompt": "a"}, False) == [
         {"role": "user", "parts": [{"type": "text", "content": "a"}]}]
     assert [p["content"] for p in completions.input_messages({"prompt": ["a", "b"]}, False)[0]["parts"]] == [
         "a", "b"]
     assert completions.input_messages({"prompt": [1, 2, 3]}, False)[0]["parts"] == [
-        {"type": "text", "content": [1, 2, 3]}]
+        {"type": "generic", "generic_type": "tokens", "content": [1, 2, 3]}]
+    assert completions.input_messages({"prompt": [[1, 2], [3]], "suffix": "end"}, False)[0]["parts"] == [
+        {"type": "generic", "generic_type": "tokens", "content": [1, 2]},
+        {"type": "generic", "generic_type": "tokens", "content": [3]},
+        {"type": "generic", "generic_type": "suffix", "content": "end"}]
     assert completions.input_messages({}, False) == []
 
 
@@ -53,7 +58,7 @@ def test_accumulator_with_capture() -> None:
     assert attrs[sc.RESPONSE_FINISH_REASONS] == ["stop"]
     assert attrs[sc.USAGE_OUTPUT_TOKENS] == 2
     assert acc.output_messages(False) == [
-        {"role": "assistant", "parts": [{"type": "text", "content": " Paris."}], "finish_reason": "stop"}]
+        {"role": "assistant", "parts": [{"type": "text", "content": " Paris."}]}]
 
 
 def test_accumulator_without_capture_keeps_no_text() -> None:

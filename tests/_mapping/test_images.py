@@ -39,12 +39,14 @@ def test_usage_when_reported() -> None:
 
 
 def test_output_parts() -> None:
-    """Links are uri parts; base64 is a sized blob without data unless media capture is on."""
+    """Links are uri parts; base64 is a blob with media capture on, else the withheld part with its size."""
     response = ImagesResponse.model_validate(fixture_json("images/b64.json"))
     (message,) = images.output_messages(response, True)
     assert message["parts"][0]["content"] == fixture_json("images/b64.json")["data"][0]["b64_json"]
     (message,) = images.output_messages(response, False)
-    assert message["parts"][0]["content"] is None and message["parts"][0]["size"] > 0
+    part = message["parts"][0]
+    assert (part["type"], part["generic_type"], part["modality"]) == ("generic", "blob", "image")
+    assert "content" not in part and part["byte_size"] > 0
 
 
 def test_prompt_input() -> None:

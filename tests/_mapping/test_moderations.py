@@ -30,5 +30,5 @@ def test_verdicts_use_api_category_names() -> None:
     data["results"][0]["categories"]["self-harm/intent"] = True
     response = ModerationCreateResponse.model_validate(data)
     (message,) = moderations.output_messages(response, False)
-    assert message["parts"] == [{"type": "moderation", "flagged": True,
+    assert message["parts"] == [{"type": "generic", "generic_type": "moderation", "flagged": True,
                                  "categories": ["self-harm/intent", "violence"]}]

@@ -59,11 +59,11 @@ def test_failed_response() -> None:
 
 
 def test_background_response_has_no_finish_reason_yet() -> None:
-    """A queued or running background response reports no finish reason; the output message has none."""
+    """A queued or running background response reports no finish reason; output messages never carry one."""
     for status in ("queued", "in_progress"):
         resp = response(status=status, background=True)
         assert sc.RESPONSE_FINISH_REASONS not in responses.response_attributes(resp)
-        assert responses.output_messages(resp, False)[0]["finish_reason"] == ""
+        assert "finish_reason" not in responses.output_messages(resp, False)[0]
 
 
 def test_conversation_from_response() -> None:
@@ -75,7 +75,7 @@ def test_conversation_from_response() -> None:
 
 
 def test_item_parts() -> None:
-    """Every item kind becomes a part; nothing is dropped."""
+    """Every item kind becomes a part; nothing is dropped: items without a dedicated shape are generic."""
     items = [
         {"type": "custom_tool_call", "call_id": "c1", "name": "grep", "input": "foo"},
         {"type": "custom_tool_call_output", "call_id": "c1", "output": "bar"},
@@ -86,22 +86,69 @@ def test_item_parts() -> None:
     ]
     messages = responses.input_messages({"input": items}, False)
     assert [m["role"] for m in messages] == ["assistant", "tool", "assistant", "assistant", "developer"]
-    assert messages[0]["parts"] == [{"type": "tool_call", "id": "c1", "name": "grep", "arguments": "foo"}]
-    assert messages[1]["parts"] == [{"type": "tool_call_response", "id": "c1", "response": "bar"}]
+    assert messages[0]["parts"] == [{"type": "tool_call", "id": "c1", "name": "grep", "arguments": {"value": "foo"}}]
+    assert messages[1]["parts"] == [{"type": "tool_call_response", "id": "c1", "response": {"value": "bar"}}]
     assert messages[2]["parts"] == [{"type": "server_tool_call", "id": "ci_1", "name": "code_interpreter",
-                                     "server_tool_call": {"type": "code_interpreter_call", "code": "1+1"}}]
-    assert messages[3]["parts"] == [{"type": "item_reference", "id": "msg_0"}]
+                                     "server_tool_call": {"type": "code_interpreter", "code": "1+1"}}]
+    assert messages[3]["parts"] == [{"type": "generic", "generic_type": "item_reference", "id": "msg_0"}]
     assert messages[4]["parts"][1] == {"type": "uri", "modality": "image", "uri": "https://i.test/a.png"}
 
 
 def test_generated_image_is_a_sized_blob() -> None:
-    """An image_generation_call's base64 result is replaced by its size unless media capture is on."""
-    item = {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "QUJD" * 10}
+    """An image_generation_call is a server tool call followed by its image: a blob with media capture on,
+    else the withheld part with its size."""
+    item = {"type": "image_generation_call", "id": "ig_1", "status": "completed", "result": "QUJD" * 10,
+            "output_format": "png"}
+    call, image = responses.item_parts(item, False)
+    assert call == {"type": "server_tool_call", "id": "ig_1", "name": "image_generation",
+                    "server_tool_call": {"type": "image_generation", "output_format": "png"}}
+    assert image == {"type": "generic", "generic_type": "blob", "modality": "image", "mime_type": "image/png",
+                     "byte_size": 30, "stripped_reason": "media_capture_off"}
+    _, image = responses.item_parts(item, True)
+    assert image == {"type": "blob", "modality": "image", "mime_type": "image/png", "content": "QUJD" * 10}
+
+
+def test_built_in_tool_call_and_its_outputs() -> None:
+    """A built-in tool's item becomes the call (what it was asked) and, when it produced something, the
+    response (outputs, results, errors), both typed with the tool's name."""
+    item = {"type": "code_interpreter_call", "id": "ci_1", "status": "completed", "code": "1+1",
+            "container_id": "cntr_1", "outputs": [{"type": "logs", "logs": "2"}]}
+    assert responses.item_parts(item, False) == [
+        {"type": "server_tool_call", "id": "ci_1", "name": "code_interpreter",
+         "server_tool_call": {"type": "code_interpreter", "code": "1+1", "container_id": "cntr_1"}},
+        {"type": "server_tool_call_response", "id": "ci_1",
+         "server_tool_call_response": {"type": "code_interpreter", "outputs": [{"type": "logs", "logs": "2"}]}}]
+
+
+def test_function_call_output_with_media() -> None:
+    """A function call's output given as content items becomes parts inside the response object, its images
+    withheld like any other media."""
+    item = {"type": "function_call_output", "call_id": "c", "output": [
+        {"type": "input_text", "text": "chart:"}, {"type": "input_image", "image_url": "data:image/png;base64,QUJD"}]}
     (part,) = responses.item_parts(item, False)
-    assert part["server_tool_call"]["result"] == {"type": "blob", "modality": "image", "content": None,
-                                                  "size": 30}
-    (part,) = responses.item_parts(item, True)
-    assert part["server_tool_call"]["result"]["content"] == "QUJD" * 10
+    assert part == {"type": "tool_call_response", "id": "c", "response": {"value": [
+        {"type": "text", "content": "chart:"},
+        {"type": "generic", "generic_type": "blob", "modality": "image", "mime_type": "image/png", "byte_size": 3,
+         "stripped_reason": "media_capture_off"}]}}
+
+
+def test_reasoning_compaction_and_tool_definitions() -> None:
+    """Reasoning summaries are reasoning parts (an unreadable one stays as generic); compaction items are
+    compaction parts; built-in tools are named after their type and never carry MCP credentials."""
+    assert responses.item_parts({"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "x"},
+                                False) == [{"type": "generic", "generic_type": "reasoning", "id": "rs_1"}]
+    assert responses.item_parts({"type": "reasoning", "summary": [{"type": "summary_text", "text": "hm"}]},
+                                False) == [{"type": "reasoning", "content": "hm"}]
+    assert responses.item_parts({"type": "compaction", "id": "cmp_1", "encrypted_content": "x"}, False) == [
+        {"type": "compaction", "id": "cmp_1"}]
+    tools = [{"type": "web_search", "search_context_size": "low"}, {"type": "file_search", "vector_store_ids": ["v"]},
+             {"type": "mcp", "server_label": "s", "authorization": "secret", "headers": {"Authorization": "x"}},
+             {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}}]
+    assert responses.tool_definitions({"tools": tools}) == [
+        {"type": "web_search", "name": "web_search", "search_context_size": "low"},
+        {"type": "file_search", "name": "file_search", "vector_store_ids": ["v"]},
+        {"type": "mcp", "name": "mcp", "server_label": "s"},
+        {"type": "function", "name": "f", "description": "d", "parameters": {"type": "object"}}]
 
 
 def test_instructions_as_items() -> None:

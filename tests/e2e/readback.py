@@ -25,6 +25,7 @@ JSON_KEYS = (
     "gen_ai.system_instructions",
     "gen_ai.tool.definitions",
     "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
 )
 
 

@@ -115,13 +115,15 @@ def check_transform(settings: dict[str, Any]) -> None:
 
 
 def test_collector_config_redacts_every_content_attribute_in_every_trace_and_log_pipeline() -> None:
-    """All five content attributes are deleted from spans, and the details-event body is dropped from logs."""
+    """All five content attributes are deleted from spans and from events (where the details event carries
+    them), and the details-event body of older releases is dropped from logs."""
     config = load()
     for pipeline_id, pipeline in config["service"]["pipelines"].items():
         processors = [config["processors"][p] | {"id": p} for p in pipeline.get("processors", [])]
         if component_type(pipeline_id) == "traces":
             assert deleted_keys(processors) >= CONTENT_KEYS, pipeline_id
         if component_type(pipeline_id) == "logs":
+            assert deleted_keys(processors) >= CONTENT_KEYS, pipeline_id
             assert any("gen_ai.client.inference.operation.details" in s
                        for p in processors for s in p.get("log_statements", [])), pipeline_id
 
@@ -152,10 +154,18 @@ def test_collector_config_redaction_leaves_no_content_of_a_real_export(
     statements = config["processors"]["transform/redact-genai-events"]["log_statements"]
     spans, records = receiver.spans(), receiver.log_records()
     assert any(any(s in str(span) for s in CONTENT_SENTINELS) for span in spans), "capture was not on"
-    assert any(r.get("eventName") == "gen_ai.client.inference.operation.details" for r in records)
+    details = [r for r in records if r.get("eventName") == "gen_ai.client.inference.operation.details"]
+    assert details
+    # The content crossed the wire as structured OTLP values (an array of kvlists), not JSON text.
+    messages = [item["value"] for r in details for item in r.get("attributes", [])
+                if item["key"] == "gen_ai.input.messages"]
+    assert messages and all("arrayValue" in value for value in messages)
+    assert all(isinstance(m, dict) and "parts" in m for m in attributes(
+        [{"key": "m", "value": messages[0]}])["m"])
     for span in spans:
         kept = {k: v for k, v in attributes(span["attributes"]).items() if k not in keys}
         assert not [s for s in CONTENT_SENTINELS if s in str(kept) or s in str(span.get("events", []))], span["name"]
     for record in records:
+        record = {**record, "attributes": [a for a in record.get("attributes", []) if a.get("key") not in keys]}
         redacted = str(redact_log(record, statements))
         assert not [s for s in CONTENT_SENTINELS if s in redacted], record.get("eventName")

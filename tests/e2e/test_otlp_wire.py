@@ -86,6 +86,7 @@ def check_exception_event(receiver: OtlpReceiver) -> None:
     assert receiver_span({"name": "", "traceId": records[0]["traceId"], "spanId": records[0]["spanId"]}).span_id \
         == failed.span_id
     assert attributes(records[0]["attributes"])["exception.type"] == "openai.RateLimitError"
+    assert "Traceback (most recent call last)" in attributes(records[0]["attributes"])["exception.stacktrace"]
 
 
 def test_zero_code_snippet_installs_what_the_session_has() -> None:

@@ -6,6 +6,7 @@ import collections.abc
 import functools
 import importlib
 import json
+import math
 import os
 import sys
 import types
@@ -71,6 +72,44 @@ def _primitive_problem(key: str, value: Any) -> Optional[str]:
 def attribute_problems(attrs: Optional[Mapping[str, Any]]) -> list[str]:
     """Every invalid entry of an attribute mapping."""
     return [p for p in (attribute_problem(k, v) for k, v in (attrs or {}).items()) if p]
+
+
+def any_value_problem(key: str, value: Any, depth: int = 0) -> Optional[str]:
+    """Why ``value`` is not a valid log attribute (an AnyValue: a primitive, or a map with non-empty string keys
+    or an array of AnyValues, as the logs data model allows), or None when it is."""
+    if value is None:
+        return None
+    if depth > 100:
+        return f"{key}: nested deeper than any exporter encodes"
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            if not isinstance(k, str) or not k:
+                return f"{key}: bad map key {k!r}"
+            problem = any_value_problem(f"{key}.{k}", v, depth + 1)
+            if problem:
+                return problem
+        return None
+    if isinstance(value, (list, tuple)):
+        return next((p for p in (any_value_problem(f"{key}[]", v, depth + 1) for v in value) if p), None)
+    problem = _primitive_problem(key, value)
+    if problem is None and isinstance(value, float) and not math.isfinite(value):
+        return f"{key}: non-finite float inside structured content"
+    return problem
+
+
+def log_attribute_problems(attrs: Optional[Mapping[str, Any]]) -> list[str]:
+    """Every invalid entry of a log record's attributes: the GenAI content attributes are structured there
+    (the conventions' event shape), every other attribute must be a plain attribute value."""
+    problems = []
+    for k, v in (attrs or {}).items():
+        problem = any_value_problem(k, v) if k in STRUCTURED_KEYS else attribute_problem(k, v)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+STRUCTURED_KEYS = frozenset({"gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.system_instructions",
+                             "gen_ai.tool.definitions"})
 
 
 # --- arbitrary JSON, with the nasty cases weighted in ----------------------------------------------

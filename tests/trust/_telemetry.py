@@ -13,7 +13,7 @@ from otel_openai._config import Settings
 from otel_openai._invocation import Telemetry as InvocationTelemetry
 from otel_openai._metrics import Metrics
 from tests.conftest import Telemetry, json_response, make_client
-from tests.trust._support import attribute_problems, is_json_text
+from tests.trust._support import attribute_problems, is_json_text, log_attribute_problems
 
 
 class FuzzPipeline(Telemetry):
@@ -40,7 +40,7 @@ class FuzzPipeline(Telemetry):
         for event in span.events:
             problems += attribute_problems(event.attributes)
         for record in self.log_records():
-            problems += attribute_problems(record.attributes)
+            problems += log_attribute_problems(record.attributes)
         assert problems == []
         for key in content_keys:
             value: Any = span.attributes.get(key)

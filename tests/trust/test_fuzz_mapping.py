@@ -40,7 +40,8 @@ SETTINGS = st.builds(
 
 
 def _content_ok(value: Any, limit: int) -> bool:
-    """Captured content serializes to JSON that parses back, with every string within the limit."""
+    """Captured content serializes to JSON that parses back, with every string within the limit (labels such
+    as a part's type within theirs)."""
     text = _content.to_json(_content.bounded(value, limit))
     if not is_json_text(text):
         return False
@@ -48,13 +49,18 @@ def _content_ok(value: Any, limit: int) -> bool:
 
 
 def _max_string(value: Any) -> int:
+    """The longest string, labels kept whole by ``bounded`` aside."""
     if isinstance(value, str):
         return len(value)
     if isinstance(value, dict):
-        return max([0, *(_max_string(v) for v in value.values())])
+        return max([0, *(_max_string(v) for k, v in value.items() if not _label(k, v))])
     if isinstance(value, (list, tuple)):
         return max([0, *(_max_string(v) for v in value)])
     return 0
+
+
+def _label(key: Any, value: Any) -> bool:
+    return key in _content.LABEL_KEYS and isinstance(value, str) and len(value) <= _content.LABEL_LIMIT
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=repr)
@@ -177,10 +183,12 @@ def test_captured_json_is_strict_and_utf8_encodable() -> None:
 
 
 def test_non_string_media_data_becomes_an_empty_blob() -> None:
-    """A number where base64 belongs yields a blob part of size 0 instead of a TypeError."""
+    """A number where base64 belongs yields an empty media part (withheld, size 0) instead of a TypeError."""
     from otel_openai._mapping import _parts
 
-    assert _parts.blob("image", 1, None, False) == {"type": "blob", "modality": "image", "content": None, "size": 0}
+    assert _parts.blob("image", 1, None, False) == {"type": "generic", "generic_type": "blob", "modality": "image",
+                                                    "byte_size": 0, "stripped_reason": "media_capture_off"}
+    assert _parts.blob("image", 1, None, True) == {"type": "blob", "modality": "image", "content": ""}
 
 
 # --- found by fuzzing in mapping modules owned elsewhere (fixed in ff8a6ae): the guard in _invocation.py

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from otel_openai import _semconv as sc
-from tests.conftest import BASE_URL, Telemetry, http
+from tests.conftest import BASE_URL, Telemetry, event_value, http
 from tests.trust._support import is_json_text
 
 # Content sentinels: none may appear anywhere in exported data with default settings.
@@ -237,15 +237,16 @@ def test_credentials_never_exported_even_with_capture_on(instrument: Any, azure:
 
 
 def test_media_is_a_size_reference_unless_capture_media(instrument: Any) -> None:
-    """Inline base64 images and audio become ``blob`` parts with a size; ``capture_media=True`` keeps them."""
+    """Inline base64 images and audio become withheld parts (generic ``blob``) with a size and no content;
+    ``capture_media=True`` keeps them."""
     t = instrument(capture_content="SPAN_ONLY")
     seen: list[Any] = []
     client = _client(seen)
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     attrs = t.only_span().attributes
-    blobs = [p for m in json.loads(attrs[sc.INPUT_MESSAGES]) for p in m["parts"] if p["type"] == "blob"]
-    assert [(b["modality"], b["size"] > 0, b["content"]) for b in blobs] == [("image", True, None),
-                                                                             ("audio", True, None)]
+    blobs = [p for m in json.loads(attrs[sc.INPUT_MESSAGES]) for p in m["parts"] if p.get("generic_type") == "blob"]
+    assert [(b["modality"], b["byte_size"] > 0, "content" in b) for b in blobs] == [("image", True, False),
+                                                                                    ("audio", True, False)]
     assert _found(exported_text(t), MEDIA) == []
 
 
@@ -285,7 +286,8 @@ def test_max_content_length_bounds_every_string_and_keeps_json_valid(instrument:
         assert _longest_string(json.loads(attrs[key])) <= limit + len("…[truncated]"), key
         assert len(attrs[key]) < 2_000, key
     (record,) = [r for r in t.log_records() if r.attributes.get(sc.OPERATION_NAME)]
-    assert _longest_string(record.body) <= limit + len("…[truncated]")
+    assert {k for k in keys if k in record.attributes} == set(keys)
+    assert _longest_string(event_value({k: record.attributes[k] for k in keys})) <= limit + len("…[truncated]")
     assert _found(exported_text(t), (PROMPT, COMPLETION)) == []  # they sat past the limit
 
 

@@ -59,15 +59,13 @@ def _metrics() -> AgentMetrics:
 
 
 def _encode(value: Any, limit: int) -> str:
-    """A string stays as it is (tool results and model arguments often are text or JSON already);
-    anything else becomes compact JSON. Strings are bounded by ``limit``; this never raises."""
+    """Compact JSON of a JSON object (``_content.json_object``: JSON text parsed, anything else wrapped as
+    ``{"value": ...}``). Strings are bounded by ``limit``; this never raises."""
     try:
-        if isinstance(value, str):
-            return str(_content.bounded(value, limit))
-        return _content.to_json(_content.bounded(_plain(value), limit))
+        return _content.to_json(_content.bounded(_content.json_object(_plain(value)), limit))
     except Exception:
         _logger.debug("otel-openai: tool content not encodable", exc_info=True)
-        return placeholder(value)
+        return _content.to_json({"value": placeholder(value)})
 
 
 # --- one span's lifecycle ---------------------------------------------------------------------------

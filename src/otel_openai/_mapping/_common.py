@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Optional
 
@@ -102,16 +101,6 @@ def put(attrs: Attributes, key: str, value: Optional[AttributeValue]) -> None:
     """Set ``key`` only when there is a value: absent kwargs stay absent."""
     if value is not None:
         attrs[key] = value
-
-
-def parse_json(text: Any) -> Any:
-    """Tool-call arguments as structured data when they parse, else the text as sent."""
-    if not isinstance(text, str):
-        return text
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 def enum_value(value: Any) -> Any:

@@ -60,14 +60,12 @@ def tool_end_attributes(data: Any) -> Attributes:
 
 
 def tool_content(value: Any, limit: int) -> str:
-    """A tool's arguments or result as recorded: the model's JSON arguments and text results as they are,
-    anything else (a pydantic model, a dict) as compact JSON; strings bounded by ``limit``."""
-    if isinstance(value, str):
-        return str(_content.bounded(value, limit))
+    """A tool's arguments or result as recorded: a JSON object (``_content.json_object``: the model's JSON
+    arguments parsed, a text result as ``{"value": ...}``), pydantic models dumped first; strings bounded."""
     dump = getattr(value, "model_dump", None)
     if callable(dump):
         value = dump(mode="json", warnings=False)
-    return _content.to_json(_content.bounded(value, limit))
+    return _content.to_json(_content.bounded(_content.json_object(value), limit))
 
 
 def error_description(error: Any) -> str:

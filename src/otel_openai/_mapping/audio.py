@@ -70,7 +70,7 @@ def transcription_output_messages(response: Any, capture_media: bool) -> list[di
 
 
 def _message(text: str) -> dict[str, Any]:
-    return {"role": "assistant", "parts": [parts.text(text)], "finish_reason": "stop"}
+    return {"role": "assistant", "parts": [parts.text(text)]}
 
 
 class TranscriptionAccumulator:

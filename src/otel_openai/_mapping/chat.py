@@ -145,21 +145,35 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
 
 
 def _input_message(message: Any, capture_media: bool) -> dict[str, Any]:
-    role = get(message, "role")
+    role = parts.role(get(message, "role"), "user")
     if role in ("tool", "function"):
         call_id = get(message, "tool_call_id") if role == "tool" else get(message, "name")
-        msg_parts = [parts.tool_call_response(call_id, get(message, "content"))]
+        msg_parts = [parts.tool_call_response(call_id, _tool_result(get(message, "content"), capture_media))]
     else:
-        msg_parts = parts.content_parts(get(message, "content"), capture_media)
-        msg_parts.extend(_tool_call_parts(message))
-        refusal = get(message, "refusal")
-        if refusal:
-            msg_parts.append(parts.generic("refusal", {"content": refusal}))
+        msg_parts = _message_parts(message, capture_media)
+        audio = get(message, "audio")
+        if audio is not None:  # an earlier audio answer, sent back by id
+            msg_parts.append(parts.generic("audio", {"id": get(audio, "id")}))
     out: dict[str, Any] = {"role": role, "parts": msg_parts}
     name = get(message, "name")
-    if name and role != "function":
+    if isinstance(name, str) and name and role != "function":
         out["name"] = name
     return out
+
+
+def _tool_result(content: Any, capture_media: bool) -> Any:
+    """A tool message's content: its text as sent, or its list of parts as GenAI parts (media withheld)."""
+    return content if content is None or isinstance(content, str) else parts.content_parts(content, capture_media)
+
+
+def _message_parts(message: Any, capture_media: bool) -> list[parts.Part]:
+    """Content, tool calls and refusal of a user, system or assistant message, in that order."""
+    msg_parts = parts.content_parts(get(message, "content"), capture_media)
+    msg_parts.extend(_tool_call_parts(message))
+    refusal = get(message, "refusal")
+    if refusal:
+        msg_parts.append(parts.generic("refusal", {"content": refusal}))
+    return msg_parts
 
 
 def _tool_call_parts(message: Any) -> list[parts.Part]:
@@ -188,19 +202,12 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 
 def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
     message = get(choice, "message")
-    msg_parts = parts.content_parts(get(message, "content"), capture_media)
-    msg_parts.extend(_tool_call_parts(message))
-    refusal = get(message, "refusal")
-    if refusal:
-        msg_parts.append(parts.generic("refusal", {"content": refusal}))
+    msg_parts = _message_parts(message, capture_media)
     audio = get(message, "audio")
     if audio is not None:
         msg_parts.append(_audio_output(audio, capture_media))
-    return {
-        "role": get(message, "role") or "assistant",
-        "parts": msg_parts,
-        "finish_reason": str(enum_value(get(choice, "finish_reason")) or ""),
-    }
+    # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
+    return {"role": parts.role(get(message, "role"), "assistant"), "parts": msg_parts}
 
 
 def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
@@ -220,10 +227,24 @@ def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _tool_definition(tool: Any) -> dict[str, Any]:
-    kind = get(tool, "type") or "function"
-    spec = get(tool, kind) or {}
-    out: dict[str, Any] = {"type": kind, "name": get(spec, "name")}
-    for key in ("description", "parameters", "strict", "format"):
+    """``{"type": "function", "function": {...}}`` (or ``custom``) as a definition whose name is always set."""
+    kind = get(tool, "type")
+    kind = kind if isinstance(kind, str) and kind else "function"
+    spec = get(tool, kind)
+    name = get(spec, "name")
+    out: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
+    return tool_details(out, spec)
+
+
+def tool_details(out: dict[str, Any], spec: Any) -> dict[str, Any]:
+    """A tool's description and parameters where the schema accepts them (a string; a JSON Schema, i.e. an
+    object or a boolean), plus its ``strict`` and ``format`` settings."""
+    description, parameters = get(spec, "description"), get(spec, "parameters")
+    if isinstance(description, str):
+        out["description"] = description
+    if isinstance(parameters, (dict, bool)):
+        out["parameters"] = parameters
+    for key in ("strict", "format"):
         value = get(spec, key)
         if value is not None:
             out[key] = value
@@ -347,5 +368,4 @@ class ChatAccumulator:
             msg_parts.append(parts.tool_call(call_id, name, "".join(fragments)))
         if index in self._refusal:
             msg_parts.append(parts.generic("refusal", {"content": "".join(self._refusal[index])}))
-        reason = self._finish.get(index)
-        return {"role": "assistant", "parts": msg_parts, "finish_reason": str(enum_value(reason) or "")}
+        return {"role": "assistant", "parts": msg_parts}

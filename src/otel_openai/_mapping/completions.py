@@ -8,7 +8,7 @@ from typing import Any
 from otel_openai import _semconv as sc
 from otel_openai._mapping import _parts as parts
 from otel_openai._mapping import chat
-from otel_openai._mapping._common import Attributes, as_int, enum_value, get
+from otel_openai._mapping._common import Attributes, as_int, get
 from otel_openai._mapping._usage import usage_attributes
 
 
@@ -25,19 +25,29 @@ def response_attributes(response: Any) -> Attributes:
 
 
 def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[str, Any]]:
-    """``prompt`` as one user message; a list of prompts (or token arrays) keeps one part per prompt."""
+    """``prompt`` as one user message: one part per prompt of a list; the ``suffix`` last."""
     prompt = body.get("prompt")
     if prompt is None:
         return []
-    if isinstance(prompt, (list, tuple)) and prompt and not isinstance(prompt[0], int):
-        msg_parts = [parts.text(p) for p in prompt]
+    if isinstance(prompt, (list, tuple)) and prompt and not _is_tokens(prompt):
+        msg_parts = [_prompt_part(p) for p in prompt]
     else:
-        msg_parts = [parts.text(prompt)]
-    message: dict[str, Any] = {"role": "user", "parts": msg_parts}
+        msg_parts = [_prompt_part(prompt)]
     suffix = body.get("suffix")
     if isinstance(suffix, str):
-        message["parts"].append(parts.generic("suffix", {"content": suffix}))
-    return [message]
+        msg_parts.append(parts.generic("suffix", {"content": suffix}))
+    return [{"role": "user", "parts": msg_parts}]
+
+
+def _is_tokens(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(t, int) and not isinstance(t, bool) for t in value)
+
+
+def _prompt_part(prompt: Any) -> parts.Part:
+    """A text prompt, or a prompt given as token ids (never a text part: ids are not text)."""
+    if _is_tokens(prompt):
+        return parts.generic("tokens", {"content": list(prompt)})
+    return parts.text(prompt)
 
 
 def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
@@ -46,12 +56,11 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
     if not isinstance(choices, (list, tuple)):
         return []
     ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
-    return [_message(get(c, "text"), get(c, "finish_reason")) for c in ordered]
+    return [_message(get(c, "text")) for c in ordered]
 
 
-def _message(text: Any, reason: Any) -> dict[str, Any]:
-    msg_parts = [parts.text(text)] if text is not None else []
-    return {"role": "assistant", "parts": msg_parts, "finish_reason": str(enum_value(reason) or "")}
+def _message(text: Any) -> dict[str, Any]:
+    return {"role": "assistant", "parts": [parts.text(text)] if text is not None else []}
 
 
 class CompletionsAccumulator:
@@ -94,5 +103,4 @@ class CompletionsAccumulator:
 
     def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
         indexes = sorted(set(self._finish) | set(self._text))
-        return [_message("".join(self._text[i]) if i in self._text else None, self._finish.get(i))
-                for i in indexes]
+        return [_message("".join(self._text[i]) if i in self._text else None) for i in indexes]

@@ -51,7 +51,7 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 def image_part(image: Any, mime: Optional[str], capture_media: bool) -> parts.Part:
     url = as_str(get(image, "url"))
     if url is not None:
-        part: parts.Part = {"type": "uri", "modality": "image", "uri": url}
+        part = parts.uri("image", url, mime)
     else:
         data = get(image, "b64_json")
         part = parts.blob("image", data if isinstance(data, str) else "", mime, capture_media)
@@ -66,7 +66,7 @@ def _mime(fmt: Any) -> Optional[str]:
 
 
 def _message(msg_parts: list[parts.Part]) -> dict[str, Any]:
-    return {"role": "assistant", "parts": msg_parts, "finish_reason": "stop"}
+    return {"role": "assistant", "parts": msg_parts}
 
 
 class ImagesAccumulator:

@@ -36,11 +36,11 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
 
 
 def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
-    """One ``moderation`` part per input: whether it was flagged and which categories were."""
+    """One generic ``moderation`` part per input: whether it was flagged and which categories were."""
     results = get(response, "results")
     if not isinstance(results, (list, tuple)):
         return []
-    return [{"role": "assistant", "parts": [_verdict(r) for r in results], "finish_reason": "stop"}]
+    return [{"role": "assistant", "parts": [_verdict(r) for r in results]}]
 
 
 def _verdict(result: Any) -> parts.Part:
@@ -49,4 +49,4 @@ def _verdict(result: Any) -> parts.Part:
         categories = categories.model_dump(by_alias=True, warnings=False)
     items = categories.items() if isinstance(categories, Mapping) else ()
     flagged = sorted(str(k) for k, v in items if v is True)
-    return {"type": "moderation", "flagged": bool(get(result, "flagged")), "categories": flagged}
+    return parts.generic("moderation", {"flagged": bool(get(result, "flagged")), "categories": flagged})

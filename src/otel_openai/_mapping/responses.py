@@ -21,6 +21,10 @@ _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "respons
 _UNFINISHED = frozenset({"queued", "in_progress"})
 # Incomplete reasons in the chat vocabulary the conventions use (``content_filter`` is already one).
 _INCOMPLETE_REASONS = {"max_output_tokens": "length"}
+# Fields of a built-in tool's item that hold what it produced (the rest is what it was asked).
+_TOOL_RESULTS = frozenset({"outputs", "results", "output", "error"})
+# Tool definition fields that are not settings to report: the definition's own keys, and credentials.
+_NOT_SETTINGS = frozenset({"type", "name", "authorization", "headers"})
 
 
 # --- request --------------------------------------------------------------------------------------
@@ -178,7 +182,7 @@ def item_role(item: Any) -> str:
     kind = _kind(item)
     if kind in _CLIENT_OUTPUTS:
         return "tool"
-    return str(get(item, "role") or "assistant") if kind in (None, "message") else "assistant"
+    return parts.role(get(item, "role"), "assistant") if kind in (None, "message") else "assistant"
 
 
 def item_parts(item: Any, capture_media: bool) -> list[parts.Part]:
@@ -191,23 +195,73 @@ def item_parts(item: Any, capture_media: bool) -> list[parts.Part]:
     if kind == "custom_tool_call":
         return [parts.tool_call(get(item, "call_id"), get(item, "name"), get(item, "input"))]
     if kind in _CLIENT_OUTPUTS:
-        return [parts.tool_call_response(get(item, "call_id"), get(item, "output"))]
+        return [parts.tool_call_response(get(item, "call_id"), _tool_output(get(item, "output"), capture_media))]
     if kind == "reasoning":
-        return [parts.reasoning(get(s, "text")) for s in get(item, "summary") or ()]
+        return _reasoning_parts(item)
+    if kind == "compaction":
+        return [_compaction(item)]
     if isinstance(kind, str) and kind.endswith("_call"):
-        return [_server_tool_call(item, kind, capture_media)]
+        return _server_tool_call(item, kind, capture_media)
     return [parts.generic(kind, _as_dict(item))]
 
 
-def _server_tool_call(item: Any, kind: str, capture_media: bool) -> parts.Part:
-    """A built-in tool OpenAI ran (web search, code interpreter, ...), with its details."""
-    details = {k: v for k, v in _as_dict(item).items() if k not in ("id", "status", "result")}
+def _tool_output(output: Any, capture_media: bool) -> Any:
+    """A function call's output: text as sent, or a list of input content (text, images, files) as parts."""
+    return output if output is None or isinstance(output, str) else parts.content_parts(output, capture_media)
+
+
+def _reasoning_parts(item: Any) -> list[parts.Part]:
+    """The summary (and, for open models, the reasoning text) of a reasoning item; its encrypted content is
+    opaque and never exported. A reasoning item with no readable text is kept as a generic part."""
+    found = [parts.reasoning(get(s, "text")) for s in [*_items(get(item, "summary")), *_items(get(item, "content"))]]
+    if not found:
+        found.append(parts.generic("reasoning", {"id": get(item, "id")} if isinstance(get(item, "id"), str) else None))
+    return found
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _compaction(item: Any) -> parts.Part:
+    """Compacted conversation state: only its id is readable (the content is encrypted)."""
+    part: parts.Part = {"type": "compaction"}
+    if isinstance(get(item, "id"), str):
+        part["id"] = get(item, "id")
+    return part
+
+
+def _server_tool_call(item: Any, kind: str, capture_media: bool) -> list[parts.Part]:
+    """A built-in tool OpenAI ran (web search, code interpreter, ...): a ``server_tool_call`` part with what it
+    was asked, then a ``server_tool_call_response`` part with what it produced (outputs, results, errors), both
+    typed with the tool's name as in the conventions' examples. An image generation's image follows as its own
+    image part (a blob, withheld unless media capture is on)."""
+    name = kind[: -len("_call")]
+    details = _as_dict(item)
+    call: dict[str, Any] = {"type": name}
+    response: dict[str, Any] = {"type": name}
+    for key, value in details.items():
+        if key not in ("type", "id", "status", "result"):
+            (response if key in _TOOL_RESULTS else call)[key] = value
+    found: list[parts.Part] = [_server_part("server_tool_call", item, {"name": name, "server_tool_call": call})]
+    if len(response) > 1:
+        found.append(_server_part("server_tool_call_response", item, {"server_tool_call_response": response}))
     result = get(item, "result")
     if kind == "image_generation_call" and isinstance(result, str):
-        # Generated images are base64: a size-only blob unless media capture is on.
-        details["result"] = parts.blob("image", result, None, capture_media)
-    return {"type": "server_tool_call", "id": get(item, "id"), "name": kind[: -len("_call")],
-            "server_tool_call": details}
+        found.append(parts.blob("image", result, _image_mime(get(item, "output_format")), capture_media))
+    return found
+
+
+def _server_part(kind: str, item: Any, fields: dict[str, Any]) -> parts.Part:
+    part: parts.Part = {"type": kind}
+    if isinstance(get(item, "id"), str):
+        part["id"] = get(item, "id")
+    part.update(fields)
+    return part
+
+
+def _image_mime(fmt: Any) -> Optional[str]:
+    return f"image/{fmt}" if isinstance(fmt, str) and fmt else None
 
 
 def _as_dict(item: Any) -> dict[str, Any]:
@@ -226,7 +280,8 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
     msg_parts: list[parts.Part] = []
     for item in output:
         msg_parts.extend(item_parts(item, capture_media))
-    return [{"role": "assistant", "parts": msg_parts, "finish_reason": finish_reason(response) or ""}]
+    # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
+    return [{"role": "assistant", "parts": msg_parts}]
 
 
 def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -238,9 +293,16 @@ def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _tool_definition(tool: Any) -> dict[str, Any]:
+    """Function tools by their name; built-in tools (``web_search``, ``file_search``, ...) named after their
+    type, keeping their settings but never credentials (an MCP server's ``authorization`` and ``headers``)."""
     spec = _as_dict(tool)
-    out: dict[str, Any] = {"type": spec.get("type") or "function"}
-    out.update({k: v for k, v in spec.items() if k != "type" and v is not None})
+    kind = spec.get("type")
+    kind = kind if isinstance(kind, str) and kind else "function"
+    name = spec.get("name")
+    out: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
+    if kind in ("function", "custom"):
+        return chat.tool_details(out, spec)
+    out.update({k: v for k, v in spec.items() if k not in _NOT_SETTINGS and v is not None})
     return out
 
 
@@ -305,7 +367,7 @@ class ResponsesAccumulator:
                 msg_parts.extend(item_parts(self._items[index], capture_media))
             else:
                 msg_parts.append(parts.text("".join(self._text[index])))
-        return [{"role": "assistant", "parts": msg_parts, "finish_reason": ""}] if msg_parts else []
+        return [{"role": "assistant", "parts": msg_parts}] if msg_parts else []
 
 
 class FetchAccumulator(ResponsesAccumulator):
