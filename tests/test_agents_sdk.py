@@ -156,7 +156,7 @@ def test_tool_content_only_with_capture(instrument: Callable[..., Telemetry], se
         run("async", triage("responses", async_client(server)))
     tool, = named(traced.finished_spans(), "execute_tool get_weather")
     assert json.loads(tool.attributes[sc.TOOL_CALL_ARGUMENTS]) == {"city": "Paris"}
-    assert tool.attributes[sc.TOOL_CALL_RESULT] == "sunny"
+    assert json.loads(tool.attributes[sc.TOOL_CALL_RESULT]) == {"value": "sunny"}
 
 
 def test_sensitive_data_off_means_no_tool_content(instrument: Callable[..., Telemetry], server: Any) -> None:

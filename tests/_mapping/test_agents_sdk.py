@@ -34,11 +34,12 @@ def test_mcp_tool_is_an_extension_with_the_mcp_method() -> None:
     assert mapping.tool_end_attributes(Data(mcp_data=None)) == {}
 
 
-def test_tool_content_keeps_text_and_encodes_objects() -> None:
-    """JSON arguments and text results stay as they are; other results become bounded JSON."""
-    assert mapping.tool_content('{"city": "Paris"}', 100) == '{"city": "Paris"}'
+def test_tool_content_is_always_a_json_object() -> None:
+    """JSON arguments are parsed and re-encoded as an object; a text result becomes ``{"value": ...}``
+    (the schema wants an object); strings inside are bounded."""
+    assert mapping.tool_content('{"city": "Paris"}', 100) == '{"city":"Paris"}'
     assert mapping.tool_content({"temp": 21, "sky": "clear"}, 100) == '{"temp":21,"sky":"clear"}'
-    assert mapping.tool_content("x" * 10, 4) == "xxxx…[truncated]"
+    assert mapping.tool_content("x" * 10, 4) == '{"value":"xxxx…[truncated]"}'
 
 
 def test_handoff_names_source_and_target() -> None:
