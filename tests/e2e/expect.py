@@ -173,7 +173,7 @@ def _check_agents_sdk(spans: list[Span], server_port: int, capture: bool) -> Non
         assert triage.events == ["gen_ai.guardrail.result", "openai_agents.handoff"], triage.events
     if capture:
         assert tool.attributes["gen_ai.tool.call.arguments"] == {"city": "Tokyo"}
-        assert tool.attributes["gen_ai.tool.call.result"] == "sunny"
+        assert tool.attributes["gen_ai.tool.call.result"] == {"value": "sunny"}
 
 
 def _check_failure(span: Span) -> None:
