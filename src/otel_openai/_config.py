@@ -17,6 +17,7 @@ ENV_MAX_CONTENT_LENGTH = "OTEL_INSTRUMENTATION_OPENAI_MAX_CONTENT_LENGTH"
 ENV_CAPTURE_MEDIA = "OTEL_INSTRUMENTATION_OPENAI_CAPTURE_MEDIA"
 ENV_STREAM_CHUNK_EVENTS = "OTEL_INSTRUMENTATION_OPENAI_STREAM_CHUNK_EVENTS"
 ENV_CHUNK_METRIC = "OTEL_INSTRUMENTATION_OPENAI_TIME_PER_CHUNK_METRIC"
+ENV_USER_SPEECH_SPANS = "OTEL_INSTRUMENTATION_OPENAI_USER_SPEECH_SPANS"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -47,6 +48,9 @@ class Settings:
     # Off by default: one histogram point per chunk costs more than everything else we do per stream
     # (see benchmarks/README.md); users who chart inter-chunk latency turn it on.
     time_per_chunk_metric: bool = False
+    # Opt-in, as the conventions make it: a realtime session's user_speech span per utterance its server VAD
+    # detects (input_audio_buffer.speech_started -> speech_stopped).
+    user_speech_spans: bool = False
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -121,6 +125,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
     media = kwargs.get("capture_media")
     chunk_events = kwargs.get("stream_chunk_events")
     chunk_metric = kwargs.get("time_per_chunk_metric")
+    speech_spans = kwargs.get("user_speech_spans")
     return Settings(
         capture=parse_capture(capture if capture is not None else env.get(ENV_CAPTURE_CONTENT)),
         provider_name=provider if provider is not None else (env.get(ENV_PROVIDER_NAME) or None),
@@ -134,6 +139,9 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         ),
         time_per_chunk_metric=(
             chunk_metric if chunk_metric is not None else _env_bool(env, ENV_CHUNK_METRIC, False)
+        ),
+        user_speech_spans=(
+            speech_spans if speech_spans is not None else _env_bool(env, ENV_USER_SPEECH_SPANS, False)
         ),
     )
 

@@ -129,3 +129,25 @@ OUTPUT_TYPE_SPEECH: Final = "speech"
 # Azure OpenAI: the REST API version the client sends as ``api-version``. Semantic conventions define no
 # name for it (v1.41.1); this follows the ``azure.*`` namespace they use for Azure-specific attributes.
 AZURE_OPENAI_API_VERSION: Final = "azure.openai.api_version"
+
+# WebSocket APIs (realtime sessions, Responses over WebSocket). The realtime names follow the conventions'
+# realtime document (Development status) and its reference implementation (semantic-conventions-genai #394).
+OP_REALTIME_INFERENCE: Final = "realtime_inference"
+OP_USER_SPEECH: Final = "user_speech"
+REALTIME_SESSION_ID: Final = "gen_ai.realtime_session.id"
+NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+NETWORK_PROTOCOL_WEBSOCKET: Final = "websocket"
+EVENT_REALTIME_SESSION_STARTED: Final = "gen_ai.client.realtime_session.started"
+EVENT_REALTIME_SESSION_ENDED: Final = "gen_ai.client.realtime_session.ended"
+# error.type of a generation still open when its WebSocket was closed or garbage-collected (no exception).
+ERROR_TYPE_WEBSOCKET_CLOSED: Final = "websocket_closed"
+FINISH_REASON_ERROR: Final = "error"
+# Per-modality token counts (each is a subset of the matching total), cache reads per modality included.
+USAGE_TEXT_INPUT_TOKENS: Final = "gen_ai.usage.text.input_tokens"
+USAGE_AUDIO_INPUT_TOKENS: Final = "gen_ai.usage.audio.input_tokens"
+USAGE_IMAGE_INPUT_TOKENS: Final = "gen_ai.usage.image.input_tokens"
+USAGE_TEXT_OUTPUT_TOKENS: Final = "gen_ai.usage.text.output_tokens"
+USAGE_AUDIO_OUTPUT_TOKENS: Final = "gen_ai.usage.audio.output_tokens"
+USAGE_TEXT_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.text.cache_read.input_tokens"
+USAGE_AUDIO_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.audio.cache_read.input_tokens"
+USAGE_IMAGE_CACHE_READ_INPUT_TOKENS: Final = "gen_ai.usage.image.cache_read.input_tokens"
