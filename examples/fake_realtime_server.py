@@ -178,10 +178,10 @@ class _Realtime:
                 self.ws.close(code=1011, reason="server dropped the connection")
             return
         last = self.items[-1] if self.items else {}
+        spoken = last.get("content", [{}])[0].get("type") == "input_audio"
         if last.get("type") == "function_call_output":
             output = self.text_item(response_id, ANSWER)
-        elif self.session.get("tools") and "weather" in json.dumps(last).lower() or (
-                last.get("content", [{}])[0].get("type") == "input_audio" and self.session.get("tools")):
+        elif self.session.get("tools") and (spoken or "weather" in json.dumps(last).lower()):
             output = self.call_item(response_id)
         elif "audio" in self.modalities(params):
             output = self.audio_item(response_id)

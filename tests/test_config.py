@@ -192,3 +192,11 @@ def test_negative_chunk_event_limit_adds_no_events(instrument: Any) -> None:
     client = make_client(lambda r: sse_fixture("chat/stream_usage.sse"))
     list(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True))
     assert t.only_span().events == ()
+
+
+def test_user_speech_spans_setting() -> None:
+    """user_speech spans are off by default, on from the env var, and an argument beats the env var."""
+    assert _config.resolve(env={}).user_speech_spans is False
+    env = {_config.ENV_USER_SPEECH_SPANS: "true"}
+    assert _config.resolve(env=env).user_speech_spans is True
+    assert _config.resolve(env=env, user_speech_spans=False).user_speech_spans is False

@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import http
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
-from fake_realtime_server import FakeRealtimeServer  # noqa: E402
+from fake_realtime_server import FakeRealtimeServer
 
 pytest.importorskip("websockets", reason="the WebSocket APIs need the SDK's realtime extra (websockets)")
 

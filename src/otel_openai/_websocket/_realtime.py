@@ -60,7 +60,8 @@ class RealtimeSession(Session):
         self.speech: Optional[_Speech] = None
 
     def on_event(self, event: Any) -> None:
-        handler = self.handlers.get(getattr(event, "type", None))
+        kind: Any = getattr(event, "type", None)  # an event type the SDK does not know is a plain dict
+        handler = self.handlers.get(kind)
         if handler is not None:
             handler(self, event)
 
@@ -158,9 +159,7 @@ class RealtimeSession(Session):
         return attrs
 
     def on_gone(self, exc: Optional[BaseException]) -> None:
-        if self.speech is not None:
-            self.speech, speech = None, self.speech
-            speech.end()
+        self._end_speech()
         if self.started:
             self.started = False
             self.emit(sc.EVENT_REALTIME_SESSION_ENDED, {**self.session_attributes(), **gone_attributes(exc)})
@@ -183,8 +182,7 @@ class RealtimeSession(Session):
     def _transcript(self, event: Any) -> None:
         key, transcript = (event.item_id, event.content_index), event.transcript
         if self.speech is not None and self.speech.item_id == event.item_id:
-            self.speech, speech = None, self.speech
-            speech.end(transcript)
+            self._end_speech(transcript)
         if not self.capture:
             return
         for generation in self.active.values():
@@ -196,25 +194,26 @@ class RealtimeSession(Session):
 
     def _transcript_failed(self, event: Any) -> None:
         if self.speech is not None and self.speech.item_id == event.item_id:
-            self.speech, speech = None, self.speech
-            speech.end()
+            self._end_speech()
 
     # --- user speech (opt-in) ------------------------------------------------------------------------------
 
     def _speech_started(self, event: Any) -> None:
-        if self.speech is not None:
-            self.speech.end()
+        self._end_speech()
         self.speech = _Speech(self, as_str(get(event, "item_id")))
 
     def _speech_stopped(self, event: Any) -> None:
-        speech = self.speech
-        if speech is None:
+        if self.speech is None:
             return
-        speech.stopped = time.time_ns()
+        self.speech.stopped = time.time_ns()
         # Wait for the transcript only if it can be recorded and the session transcribes its input.
         if not (self.t.settings.content_on_span and _transcribes(self.session)):
-            self.speech = None
-            speech.end()
+            self._end_speech()
+
+    def _end_speech(self, transcript: Optional[str] = None) -> None:
+        speech, self.speech = self.speech, None
+        if speech is not None:
+            speech.end(transcript)
 
 
 class _Speech:

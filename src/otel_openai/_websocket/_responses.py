@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 from collections.abc import Iterable, Mapping
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 from otel_openai import _semconv as sc
 from otel_openai._mapping import RESPONSES
@@ -29,7 +29,7 @@ class ResponsesSession(Session):
     """``client.responses.connect()`` connections (openai 2.x and 3.x)."""
 
     api = RESPONSES_WS
-    extra: Attributes = {sc.NETWORK_PROTOCOL_NAME: sc.NETWORK_PROTOCOL_WEBSOCKET}
+    extra: ClassVar[Attributes] = {sc.NETWORK_PROTOCOL_NAME: sc.NETWORK_PROTOCOL_WEBSOCKET}
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

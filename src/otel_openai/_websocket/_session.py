@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Callable, Optional
+from typing import Any, Callable, ClassVar, Optional
 from urllib.parse import urlsplit
 
 from opentelemetry import context
@@ -13,7 +13,7 @@ from opentelemetry._logs import LogRecord, SeverityNumber
 from otel_openai import _semconv as sc
 from otel_openai._invocation import Invocation, Telemetry, error_type
 from otel_openai._mapping import Api
-from otel_openai._mapping._common import Attributes, as_str
+from otel_openai._mapping._common import Attributes
 
 _logger = logging.getLogger(__name__)
 
@@ -81,8 +81,9 @@ class Session:
     parent context and server, and ends whatever is still open when the connection goes away.
     """
 
-    api: Api
-    extra: Attributes = {}
+    api: ClassVar[Api]
+    # Start attributes every generation of this protocol carries.
+    extra: ClassVar[Attributes] = {}
 
     def __init__(self, t: Telemetry, client: Any, model: Optional[str], parent: context.Context) -> None:
         self.t = t
@@ -144,7 +145,3 @@ class Session:
 
 def gone_attributes(exc: Optional[BaseException]) -> Attributes:
     return {sc.ERROR_TYPE: error_type(exc)} if exc is not None else {}
-
-
-def text(value: Any) -> Optional[str]:
-    return as_str(value)
