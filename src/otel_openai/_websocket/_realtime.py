@@ -120,7 +120,7 @@ class RealtimeSession(Session):
         """An error answering a ``response.create`` (by its ``event_id``) ends that generation."""
         error = event.error
         event_id = as_str(get(error, "event_id"))
-        for generation in self.pending:
+        for generation in list(self.pending):  # another thread may be sending
             if event_id is not None and generation.event_id == event_id:
                 self.pending.remove(generation)
                 generation.cut(as_str(get(error, "code")) or as_str(get(error, "type")) or "error")
@@ -131,10 +131,9 @@ class RealtimeSession(Session):
             self.pending.remove(generation)
 
     def open_generations(self) -> Iterable[Generation]:
-        found = [*self.pending, *self.active.values()]
-        self.pending.clear()
-        self.active.clear()
-        return found
+        pending, active = self.pending, self.active
+        self.pending, self.active = collections.deque(), {}
+        return [*pending, *active.values()]
 
     # --- the session ------------------------------------------------------------------------------------
 
@@ -163,7 +162,9 @@ class RealtimeSession(Session):
         if self.started:
             self.started = False
             self.emit(sc.EVENT_REALTIME_SESSION_ENDED, {**self.session_attributes(), **gone_attributes(exc)})
+        # A reconnect opens a new server-side session and conversation: nothing carries over.
         self.session_id = None
+        self.items, self.transcripts, self.outputs = [], {}, set()
 
     # --- input items and transcripts (only when capturing) --------------------------------------------------
 

@@ -76,10 +76,9 @@ class ResponsesSession(Session):
             queue.remove(generation)
 
     def open_generations(self) -> Iterable[Generation]:
-        found = [*self.active.values(), *(g for queue in self.pending.values() for g in queue)]
-        self.active.clear()
-        self.pending.clear()
-        return found
+        active, pending = self.active, self.pending
+        self.active, self.pending = {}, {}
+        return [*active.values(), *(g for queue in pending.values() for g in queue)]
 
 
 def _as_mapping(event: Any) -> Mapping[str, Any]:
