@@ -23,6 +23,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -166,17 +167,20 @@ def instructions(frames: list[str], n: int) -> dict[str, dict[str, float]]:
     import tempfile
 
     results: dict[str, dict[str, float]] = {}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
     for frame in frames:
         row: dict[str, float] = {}
         for variant in VARIANTS:
             with tempfile.TemporaryDirectory() as tmp:
-                out = Path(tmp) / "callgrind.out"
-                subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                                sys.executable, __file__, "--child", variant, frame, str(n)],
-                               capture_output=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
-                text = out.read_text()
-            summary = next(line for line in text.splitlines() if line.startswith(("summary:", "totals:")))
-            row[variant] = int(summary.split()[1]) / n
+                proc = subprocess.run(["valgrind", "--tool=callgrind", "--instr-atstart=no",
+                                       f"--callgrind-out-file={Path(tmp) / 'callgrind.out'}",
+                                       sys.executable, __file__, "--child", variant, frame, str(n)],
+                                      capture_output=True, text=True, check=False, env=env)
+            found = re.search(r"Collected : (\d+)", proc.stderr)
+            if found is None:
+                sys.exit(proc.stderr[-2000:])
+            row[variant] = int(found.group(1)) / n
+            print(f"{frame} {variant}: {row[variant]:,.0f} instructions per frame", file=sys.stderr, flush=True)
         for variant in VARIANTS:
             if variant != "sdk":
                 row[variant + " - sdk"] = row[variant] - row["sdk"]

@@ -216,7 +216,13 @@ async def test_uninstrument_restores_the_classes(telemetry: Telemetry, realtime:
     before = [dict(vars(cls)) for cls in classes]
     instrumentor = OpenAIInstrumentor()
     instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
-    assert type(vars(classes[0])["parse_event"]).__name__ == "FunctionWrapper"
+    wrapped = {f"{cls.__name__}.{name}" for cls in classes for name, value in vars(cls).items()
+               if type(value).__name__ == "FunctionWrapper"}
+    expected = {f"{prefix}RealtimeConnection.{name}" for prefix in ("", "Async")
+                for name in ("parse_event", "recv_bytes", "send", "close") if name in vars(classes[0])}
+    expected |= {"RealtimeConnectionManager.__enter__", "RealtimeConnectionManager.enter",
+                 "AsyncRealtimeConnectionManager.__aenter__", "AsyncRealtimeConnectionManager.enter"}
+    assert wrapped == expected
     instrumentor.uninstrument()
     assert [dict(vars(cls)) for cls in classes] == before
     async with opened(realtime.connect(model="gpt-realtime")) as connection:

@@ -139,3 +139,23 @@ async def test_exact_types_kept(content: Telemetry, responses: Any) -> None:
         expected = module.AsyncResponsesConnection if hasattr(connection, "__aiter__") else \
             module.ResponsesConnection
         assert type(connection) is expected
+
+
+async def test_uninstrument_restores_the_classes(telemetry: Telemetry, responses: Any) -> None:
+    """uninstrument() puts the Responses connection classes back exactly; nothing is traced afterwards."""
+    from otel_openai import OpenAIInstrumentor
+
+    module = importlib.import_module(type(responses).__module__)
+    classes = [getattr(module, f"{prefix}ResponsesConnection{suffix}") for prefix in ("", "Async")
+               for suffix in ("", "Manager")]
+    before = [dict(vars(cls)) for cls in classes]
+    instrumentor = OpenAIInstrumentor()
+    instrumentor.instrument(tracer_provider=telemetry.tracer_provider)
+    assert all(type(vars(cls)["send" if "Manager" not in cls.__name__ else "enter"]).__name__ == "FunctionWrapper"
+               for cls in classes)
+    instrumentor.uninstrument()
+    assert [dict(vars(cls)) for cls in classes] == before
+    async with opened(responses.connect()) as connection:
+        await call(connection.response.create(model="gpt-4o-mini", input="Hi"))
+        await read_until(connection, *FINAL)
+    assert telemetry.finished_spans() == []

@@ -158,7 +158,7 @@ class RealtimeSession(Session):
         return attrs
 
     def on_gone(self, exc: Optional[BaseException]) -> None:
-        self._end_speech()
+        self._end_speech(cut=gone_attributes(exc).get(sc.ERROR_TYPE, sc.ERROR_TYPE_WEBSOCKET_CLOSED))
         if self.started:
             self.started = False
             self.emit(sc.EVENT_REALTIME_SESSION_ENDED, {**self.session_attributes(), **gone_attributes(exc)})
@@ -173,7 +173,9 @@ class RealtimeSession(Session):
         item_id = get(item, "id")
         if item_id in self.outputs:
             self.outputs.discard(item_id)
-        elif get(item, "status") != "in_progress":  # in progress: the model is producing it (output)
+        elif get(item, "status") == "in_progress":
+            return  # the model is producing it: output of a generation, not input to the next
+        elif item_id is None or all(get(i, "id") != item_id for i in self.items):  # echoed once per item
             self.items.append(item)
 
     def _output_item(self, event: Any) -> None:
@@ -211,10 +213,10 @@ class RealtimeSession(Session):
         if not (self.t.settings.content_on_span and _transcribes(self.session)):
             self._end_speech()
 
-    def _end_speech(self, transcript: Optional[str] = None) -> None:
+    def _end_speech(self, transcript: Optional[str] = None, cut: Any = None) -> None:
         speech, self.speech = self.speech, None
         if speech is not None:
-            speech.end(transcript)
+            speech.end(transcript, cut)
 
 
 class _Speech:
@@ -234,15 +236,16 @@ class _Speech:
         self.span: Span = self.t.tracer.start_span(sc.OP_USER_SPEECH, context=session.parent,
                                                    kind=SpanKind.INTERNAL, attributes=attrs)
 
-    def end(self, transcript: Optional[str] = None) -> None:
+    def end(self, transcript: Optional[str] = None, cut: Any = None) -> None:
+        """End at the stop time; ``cut`` is the ``error.type`` of a connection gone while the user spoke."""
         settings = self.t.settings
         if transcript and settings.content_on_span and self.span.is_recording():
             part = mapping.audio_part(None, self.mime, transcript, settings.capture_media)
             messages = _content.bounded([{"role": "user", "parts": [part]}], settings.max_content_length)
             self.span.set_attribute(sc.INPUT_MESSAGES, _content.to_json(messages))
-        if self.stopped is None:  # cut short: the speech never stopped
-            self.span.set_status(Status(StatusCode.ERROR, sc.ERROR_TYPE_WEBSOCKET_CLOSED))
-            self.span.set_attribute(sc.ERROR_TYPE, sc.ERROR_TYPE_WEBSOCKET_CLOSED)
+        if self.stopped is None and cut:
+            self.span.set_status(Status(StatusCode.ERROR, str(cut)))
+            self.span.set_attribute(sc.ERROR_TYPE, cut)
         self.span.end(end_time=self.stopped)
 
 
