@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import gc
 import json
 import os
 import re
@@ -156,10 +157,13 @@ def count_child(variant: str, frame: str, n: int) -> None:
     connection = bench.connection(frame)
     step = bench.step(frame, connection)
     pid = str(os.getpid())
+    gc.collect()
+    gc.disable()  # the cyclic collector runs at allocation thresholds: noise across processes, not per frame
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
     for _ in range(n):
         step()
     subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    gc.enable()
 
 
 def instructions(frames: list[str], n: int) -> dict[str, dict[str, float]]:
@@ -167,7 +171,7 @@ def instructions(frames: list[str], n: int) -> dict[str, dict[str, float]]:
     import tempfile
 
     results: dict[str, dict[str, float]] = {}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}, "PYTHONHASHSEED": "0"}
     for frame in frames:
         row: dict[str, float] = {}
         for variant in VARIANTS:

@@ -107,9 +107,9 @@ async def test_connection_lost_mid_generation(content: Telemetry, realtime: Any)
     """The server drops the connection: the user gets the SDK's exception unchanged, the generation fails
     with it (exception event included) and the session-ended event carries its type."""
     websockets = pytest.importorskip("websockets")
-    async with opened(realtime.connect(model="gpt-realtime")) as connection:
-        await ask(connection, realtime, "drop")
-        with pytest.raises(websockets.exceptions.ConnectionClosedError):
+    with pytest.raises(websockets.exceptions.ConnectionClosedError):
+        async with opened(realtime.connect(model="gpt-realtime")) as connection:
+            await ask(connection, realtime, "drop")
             await read_until(connection, "response.done")
     span = only_realtime_span(content)
     assert span.attributes[sc.ERROR_TYPE] == "websockets.exceptions.ConnectionClosedError"
@@ -219,7 +219,7 @@ async def test_uninstrument_restores_the_classes(telemetry: Telemetry, realtime:
     wrapped = {f"{cls.__name__}.{name}" for cls in classes for name, value in vars(cls).items()
                if type(value).__name__ == "FunctionWrapper"}
     expected = {f"{prefix}RealtimeConnection.{name}" for prefix in ("", "Async")
-                for name in ("parse_event", "recv_bytes", "send", "close") if name in vars(classes[0])}
+                for name in ("parse_event", "send", "close", "_reconnect") if name in vars(classes[0])}
     expected |= {"RealtimeConnectionManager.__enter__", "RealtimeConnectionManager.enter",
                  "AsyncRealtimeConnectionManager.__aenter__", "AsyncRealtimeConnectionManager.enter"}
     assert wrapped == expected

@@ -2,15 +2,18 @@
 
 Every way of reading (``for event in connection``, ``recv()``, ``dispatch_events()`` with ``on()``
 handlers, ``recv_bytes()`` + ``parse_event()``, the SDK's own session helpers) parses each message with
-``parse_event``: that is the read row. ``recv_bytes`` is wrapped only to see the connection fail. The
-managers' ``__enter__`` / ``__aenter__`` / ``enter`` open the session: model, client and the parent context
-are learned there. State lives in a ``WeakKeyDictionary`` beside the connection; the user's objects keep
-their classes, and nothing is retained once a connection is closed or collected.
+``parse_event``: that is the read row, and the only one on the per-frame path. A lost connection is seen
+where the SDK handles it (``_reconnect``, openai >= 2.x) or where the application closes the connection
+while the loss propagates (``with`` exit, ``close()`` in an ``except``). The managers' ``__enter__`` /
+``__aenter__`` / ``enter`` open the session: model, client and the parent context are learned there. State
+lives in a ``WeakKeyDictionary`` beside the connection; the user's objects keep their classes, and nothing
+is retained once a connection is closed or collected.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import weakref
 from typing import Any, Callable, Optional
 
@@ -90,29 +93,22 @@ def parse_event(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: 
     return event
 
 
-def _lost(connection: Any, exc: Exception) -> None:
-    """A read failed because the connection closed: open generations fail with that exception (the SDK
-    may reconnect, which starts a new server-side session)."""
-    if any(cls.__name__ == "ConnectionClosed" for cls in type(exc).__mro__):  # websockets' closed family
-        session = _session_of(connection)
+def _loss(exc: Optional[BaseException]) -> bool:
+    """Whether ``exc`` is websockets' connection-closed family, other than a normal close (code 1000)."""
+    if exc is None or not any(cls.__name__ == "ConnectionClosed" for cls in type(exc).__mro__):
+        return False
+    return getattr(getattr(exc, "rcvd", None), "code", None) != 1000
+
+
+def reconnecting(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``_reconnect(exc)`` (sync or async: it returns the SDK's own result untouched): the SDK saw the
+    connection fail; open generations fail with that exception before any event of a new connection."""
+    exc = args[0] if args else kwargs.get("exc")
+    if _loss(exc):
+        session = _session_of(instance)
         if session is not None:
             guard(session.lost, exc)
-
-
-def sync_recv_bytes(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    try:
-        return wrapped(*args, **kwargs)
-    except Exception as exc:
-        _lost(instance, exc)
-        raise
-
-
-async def async_recv_bytes(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    try:
-        return await wrapped(*args, **kwargs)
-    except Exception as exc:
-        _lost(instance, exc)
-        raise
+    return wrapped(*args, **kwargs)
 
 
 # --- send ---------------------------------------------------------------------------------------------------
@@ -161,7 +157,12 @@ def _closed(connection: Any) -> None:
     session = sessions.pop(connection, None)
     if session is not None:
         session.finalizer.detach()
-        guard(session.close)
+        # Closing while a lost connection's exception propagates (a ``with`` exit, an ``except``): a loss.
+        exc = sys.exc_info()[1]
+        if _loss(exc):
+            guard(session.lost, exc)
+        else:
+            guard(session.close)
 
 
 def sync_close(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -183,19 +184,19 @@ async def async_close(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kw
 
 def _rows(module: str, prefix: str, kind: type[Session]) -> tuple[tuple[str, str, Wrapper, bool], ...]:
     """The rows of one WebSocket API: ``{prefix}Connection`` and ``Async{prefix}Connection``, and their
-    managers. A row whose method the class only inherits is skipped (openai 3.x defines ``close`` on a
-    shared base class, wrapped by its own row)."""
+    managers. A row whose method the class only inherits is skipped (openai 3.x defines ``close`` and
+    ``_reconnect`` on shared base classes, wrapped by their own rows)."""
     sync_enter, async_enter = _entering(kind)
     sync_cls, async_cls = f"{prefix}Connection", f"Async{prefix}Connection"
     return (
         (module, f"{sync_cls}.parse_event", parse_event, False),
         (module, f"{async_cls}.parse_event", parse_event, False),  # sync in both
-        (module, f"{sync_cls}.recv_bytes", sync_recv_bytes, False),
-        (module, f"{async_cls}.recv_bytes", async_recv_bytes, False),
         (module, f"{sync_cls}.send", sync_send, False),
         (module, f"{async_cls}.send", async_send, False),
         (module, f"{sync_cls}.close", sync_close, False),
         (module, f"{async_cls}.close", async_close, False),
+        (module, f"{sync_cls}._reconnect", reconnecting, False),  # openai 2.x
+        (module, f"{async_cls}._reconnect", reconnecting, False),
         (module, f"{sync_cls}Manager.__enter__", sync_enter, False),
         (module, f"{sync_cls}Manager.enter", sync_enter, False),
         (module, f"{async_cls}Manager.__aenter__", async_enter, False),
@@ -210,7 +211,9 @@ WRAPS: tuple[tuple[str, str, Wrapper, bool], ...] = (
     *_rows("openai.resources.realtime.realtime", "Realtime", RealtimeSession),
     # client.responses.connect(): 2.x (read in 2.54) and 3.x; absent in 1.x.
     *_rows("openai.resources.responses.responses", "Responses", ResponsesSession),
-    # openai 3.x: every connection class inherits close() from these bases.
+    # openai 3.x: every connection class inherits close() and _reconnect() from these bases.
     ("openai._websocket_connection", "WebSocketConnectionBase.close", sync_close, False),
     ("openai._websocket_connection", "AsyncWebSocketConnectionBase.close", async_close, False),
+    ("openai._websocket_connection", "WebSocketConnectionBase._reconnect", reconnecting, False),
+    ("openai._websocket_connection", "AsyncWebSocketConnectionBase._reconnect", reconnecting, False),
 )
