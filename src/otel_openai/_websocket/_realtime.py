@@ -41,6 +41,7 @@ class RealtimeSession(Session):
     """``client.realtime`` / ``client.beta.realtime`` connections (openai >= 1.x where they exist)."""
 
     api = REALTIME
+    skipped_without_content = mapping.TEXT_DELTAS | mapping.TRANSCRIPT_DELTAS | mapping.AUDIO_DELTAS
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

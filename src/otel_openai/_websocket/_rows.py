@@ -81,16 +81,25 @@ def _entering(kind: type[Session]) -> tuple[Wrapper, Wrapper]:
 # --- read ---------------------------------------------------------------------------------------------------
 
 
-def parse_event(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """Per frame: one weak-dict lookup, then the session reads the event type (audio deltas stop there)."""
-    event = wrapped(*args, **kwargs)
-    session = sessions.get(instance)
-    if session is not None and session.t is _active.telemetry:
-        try:
-            session.on_event(event)
-        except Exception:
-            _logger.debug("otel-openai: WebSocket event not recorded", exc_info=True)
-    return event
+def _reading(kind: type[Session]) -> Wrapper:
+    """``parse_event`` of one protocol's connections: the frames its sessions ignore without content
+    capture (realtime audio and text deltas, the bulk of a session) stop at one type read."""
+    skipped = kind.skipped_without_content
+
+    def parse_event(wrapped: Wrapper, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        event = wrapped(*args, **kwargs)
+        t = _active.telemetry
+        if t is None or (getattr(event, "type", None) in skipped and not t.settings.capture_content):
+            return event
+        session = sessions.get(instance)
+        if session is not None and session.t is t:
+            try:
+                session.on_event(event)
+            except Exception:
+                _logger.debug("otel-openai: WebSocket event not recorded", exc_info=True)
+        return event
+
+    return parse_event
 
 
 def _loss(exc: Optional[BaseException]) -> bool:
@@ -187,6 +196,7 @@ def _rows(module: str, prefix: str, kind: type[Session]) -> tuple[tuple[str, str
     managers. A row whose method the class only inherits is skipped (openai 3.x defines ``close`` and
     ``_reconnect`` on shared base classes, wrapped by their own rows)."""
     sync_enter, async_enter = _entering(kind)
+    parse_event = _reading(kind)
     sync_cls, async_cls = f"{prefix}Connection", f"Async{prefix}Connection"
     return (
         (module, f"{sync_cls}.parse_event", parse_event, False),

@@ -84,6 +84,8 @@ class Session:
     api: ClassVar[Api]
     # Start attributes every generation of this protocol carries.
     extra: ClassVar[Attributes] = {}
+    # Event types this protocol's sessions ignore unless content is captured: the read row drops them first.
+    skipped_without_content: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, t: Telemetry, client: Any, model: Optional[str], parent: context.Context) -> None:
         self.t = t
