@@ -27,6 +27,7 @@ import logging
 import threading
 from typing import Any, Optional
 
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection, serve
 
 Event = dict[str, Any]
@@ -334,6 +335,12 @@ class FakeRealtimeServer:
         self._thread.join(timeout=10)
 
     def _handle(self, ws: ServerConnection) -> None:
+        try:
+            self._serve(ws)
+        except ConnectionClosed:
+            pass  # the client went away (or the script dropped it): nothing left to answer
+
+    def _serve(self, ws: ServerConnection) -> None:
         self.connections += 1
         recorder = _Recorder(ws, self.received)
         path = ws.request.path if ws.request is not None else ""
