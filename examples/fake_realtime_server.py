@@ -21,6 +21,7 @@ Responses (``/v1/responses``): each ``response.create`` is answered like an HTTP
 from __future__ import annotations
 
 import base64
+import contextlib
 import itertools
 import json
 import logging
@@ -335,10 +336,8 @@ class FakeRealtimeServer:
         self._thread.join(timeout=10)
 
     def _handle(self, ws: ServerConnection) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):  # the client went away (or the script dropped it)
             self._serve(ws)
-        except ConnectionClosed:
-            pass  # the client went away (or the script dropped it): nothing left to answer
 
     def _serve(self, ws: ServerConnection) -> None:
         self.connections += 1
