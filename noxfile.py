@@ -14,6 +14,8 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["tests"]
 
 TEST_DEPS = ["opentelemetry-sdk", "pytest", "pytest-asyncio", "hypothesis", "jsonschema", "pyyaml", "fsspec"]
+# The loopback WebSocket server of the realtime tests, in the range of the SDK's `realtime` extra.
+TEST_DEPS += ["websockets>=13,<16"]
 # The oldest openai the package claims, and the newest release of each major.
 OPENAI_VERSIONS = {
     "1.40-oldest": "openai==1.40.0",

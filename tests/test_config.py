@@ -222,3 +222,9 @@ def test_negative_chunk_event_limit_adds_no_events(instrument: Any) -> None:
 def test_agents_sdk_switch(env: dict[str, str], kwarg: Any, expected: bool) -> None:
     """Agents SDK tracing is on by default; the env var turns it off and ``agents_sdk=`` beats the env."""
     assert resolve(env, **({} if kwarg is None else {"agents_sdk": kwarg})).agents_sdk is expected
+def test_user_speech_spans_setting() -> None:
+    """user_speech spans are off by default, on from the env var, and an argument beats the env var."""
+    assert _config.resolve(env={}).user_speech_spans is False
+    env = {_config.ENV_USER_SPEECH_SPANS: "true"}
+    assert _config.resolve(env=env).user_speech_spans is True
+    assert _config.resolve(env=env, user_speech_spans=False).user_speech_spans is False

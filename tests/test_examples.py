@@ -197,3 +197,27 @@ def test_agents_sdk_example_trace(content: Telemetry, server: Any, monkeypatch: 
     tool = next(s for s in spans if s.name == "execute_tool get_weather")
     assert json.loads(tool.attributes["gen_ai.tool.call.arguments"]) == {"city": "Tokyo"}
     assert json.loads(tool.attributes["gen_ai.tool.call.result"]) == {"value": "sunny"}
+
+
+
+# --- the realtime example -----------------------------------------------------------------------------------
+
+
+def test_realtime_session_example(capsys: pytest.CaptureFixture[str]) -> None:
+    """examples/realtime_session.py traces one realtime session, tool call included, as one tree under the
+    app's span, with the session's start and end events."""
+    pytest.importorskip("websockets", reason="the realtime example needs openai[realtime] (websockets)")
+    if not hasattr(openai.OpenAI, "realtime"):
+        pytest.skip("this openai has no GA realtime API (late 1.x)")
+    import realtime_session
+
+    realtime_session.main()
+    out = capsys.readouterr().out
+    assert "A: It is sunny in Paris." in out
+    tree = out[out.index("phone call  ("):].splitlines()
+    assert tree[1].startswith("├── realtime_inference gpt-realtime  (")
+    assert "finish: tool_call" in tree[2]
+    assert tree[5].startswith("└── realtime_inference gpt-realtime  (")
+    assert "← assistant: It is sunny in Paris." in out
+    assert "event gen_ai.client.realtime_session.started  session sess_" in out
+    assert "event gen_ai.client.realtime_session.ended  session sess_" in out

@@ -29,8 +29,8 @@ class OpenAIInstrumentor(BaseInstrumentor):  # type: ignore[misc]
 
     ``instrument()`` accepts ``tracer_provider``, ``meter_provider``, ``logger_provider`` and the settings
     documented in docs/configuration.md (``capture_content``, ``provider_name``, ``max_content_length``,
-    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``, ``agents_sdk``, ``upload_hook``);
-    arguments beat env vars.
+    ``capture_media``, ``stream_chunk_events``, ``time_per_chunk_metric``, ``agents_sdk``, ``upload_hook``,
+    ``user_speech_spans``); arguments beat env vars.
     """
 
     def instrumentation_dependencies(self) -> Collection[str]:

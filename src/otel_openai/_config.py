@@ -29,6 +29,7 @@ ENV_AGENTS_SDK = "OTEL_INSTRUMENTATION_OPENAI_AGENTS_SDK"
 # _UPLOAD_BASE_PATH upload whole completions, and ours hands over media only.
 ENV_UPLOAD_HOOK = "OTEL_INSTRUMENTATION_OPENAI_UPLOAD_HOOK"
 ENV_UPLOAD_BASE_PATH = "OTEL_INSTRUMENTATION_OPENAI_UPLOAD_BASE_PATH"
+ENV_USER_SPEECH_SPANS = "OTEL_INSTRUMENTATION_OPENAI_USER_SPEECH_SPANS"
 
 DEFAULT_MAX_CONTENT_LENGTH = 32_768
 
@@ -67,6 +68,9 @@ class Settings:
     # ``hook(MediaContent) -> uri or None`` (otel_openai._upload.UploadHook): media in captured content
     # becomes a ``uri`` part with the reference it returns.
     upload_hook: Optional[Callable[[Any], Optional[str]]] = None
+    # Opt-in, as the conventions make it: a realtime session's user_speech span per utterance its server VAD
+    # detects (input_audio_buffer.speech_started -> speech_stopped).
+    user_speech_spans: bool = False
     # Derived flags, so the hot path reads one attribute instead of comparing enums.
     content_on_span: bool = dataclasses.field(init=False)
     content_on_event: bool = dataclasses.field(init=False)
@@ -182,6 +186,7 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
     chunk_events = kwargs.get("stream_chunk_events")
     chunk_metric = kwargs.get("time_per_chunk_metric")
     agents_sdk = kwargs.get("agents_sdk")
+    speech_spans = kwargs.get("user_speech_spans")
     return Settings(
         capture=parse_capture(capture if capture is not None else env.get(ENV_CAPTURE_CONTENT)),
         provider_name=provider if provider is not None else (env.get(ENV_PROVIDER_NAME) or None),
@@ -199,6 +204,9 @@ def resolve(env: Optional[Mapping[str, str]] = None, **kwargs: Any) -> Settings:
         latest_metrics=_opted_in(env),
         agents_sdk=bool(agents_sdk) if agents_sdk is not None else _env_bool(env, ENV_AGENTS_SDK, True),
         upload_hook=_upload_hook(kwargs.get("upload_hook"), env),
+        user_speech_spans=(
+            speech_spans if speech_spans is not None else _env_bool(env, ENV_USER_SPEECH_SPANS, False)
+        ),
     )
 
 

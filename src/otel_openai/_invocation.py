@@ -37,7 +37,8 @@ class Telemetry:
         self.settings = settings
 
 
-def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings) -> Attributes:
+def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings,
+                     parent: Optional[context.Context] = None) -> Attributes:
     """The attributes a sampler sees: operation, provider, request model, server address and port."""
     server = server_attributes(client)
     attrs: Attributes = {
@@ -49,7 +50,8 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
         attrs[api.name_attribute] = model  # the request model, or retrieval's data source
     attrs.update(server)
     attrs.update(azure_attributes(client, api.azure_deployment_path))
-    agent = context.get_value(sc.CONTEXT_AGENT_NAME)  # left by trace_agent: one context lookup per call
+    # Left by trace_agent: one context lookup per call (in ``parent`` when the span has an explicit one).
+    agent = context.get_value(sc.CONTEXT_AGENT_NAME, parent)
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]
     return attrs
@@ -73,14 +75,19 @@ class Invocation:
     __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk",
                  "_metrics", "_ttfc", "api", "attrs", "body", "span", "start", "t")
 
-    def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any]) -> None:
+    def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any],
+                 parent: Optional[context.Context] = None, extra: Optional[Attributes] = None) -> None:
+        """``parent`` replaces the current context as the span's parent, and ``extra`` adds start attributes
+        (WebSocket generations: the context and session captured when the connection opened)."""
         self.t = t
         self.api = api
         self.body = body
-        self.attrs = start_attributes(api, client, body, t.settings)
+        self.attrs = start_attributes(api, client, body, t.settings, parent)
+        if extra:
+            self.attrs.update(extra)
         model = self.attrs.get(api.name_attribute)
         name = f"{api.operation} {model}" if model else api.operation
-        self.span: Span = t.tracer.start_span(name, kind=SpanKind.CLIENT, attributes=self.attrs)
+        self.span: Span = t.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=self.attrs)
         self.start = time.perf_counter()
         self._ended = False
         self._acc: Optional[Accumulator] = None
@@ -160,11 +167,14 @@ class Invocation:
 
     # --- streams ----------------------------------------------------------------------------------
 
-    def begin_stream(self) -> None:
+    def begin_stream(self) -> Optional[Accumulator]:
+        """Start folding chunks; returns the accumulator, which WebSocket sessions also tell about the
+        session and about a generation cut short."""
         if self.api.accumulator is not None:
             self._acc = self.api.accumulator(self.t.settings.capture_content)
             if self._agent_run is not None and hasattr(self._acc, "track_tool_calls"):
                 self._acc.track_tool_calls()
+        return self._acc
 
     def on_chunk(self, chunk: Any) -> None:
         """Per chunk: a clock read, the accumulator's field reads, and for output chunks at most one
@@ -206,6 +216,12 @@ class Invocation:
                 data = _content.without_media(data)
             attrs["openai.chunk.data"] = _content.to_json(_content.bounded(data, settings.max_content_length))
         self.span.add_event(sc.EVENT_STREAM_CHUNK, attrs)
+
+    def refresh_request(self) -> None:
+        """Record the request again while the span is open: a realtime generation's configuration and input
+        are complete only once the server answers (and an input transcript can come later still)."""
+        if not self._ended and self.span.is_recording():
+            self._guard(self._record_request)
 
     def end_stream(self, exc: Optional[BaseException] = None) -> None:
         """The stream finished: exhausted, closed, abandoned, or failed with ``exc``."""

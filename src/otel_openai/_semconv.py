@@ -204,3 +204,15 @@ HANDOFF_TO_AGENT: Final = "openai_agents.handoff.to_agent"
 # their tool calls there), and the SDK tool span a trace_tool function inside it must not duplicate.
 CONTEXT_AGENT_RUN: Final = "otel_openai.agent_run"
 CONTEXT_SDK_TOOL: Final = "otel_openai.sdk_tool"
+
+# WebSocket APIs (realtime sessions, Responses over WebSocket). The realtime names follow the conventions'
+# realtime document (Development status) and its reference implementation (semantic-conventions-genai #394).
+OP_REALTIME_INFERENCE: Final = "realtime_inference"
+OP_USER_SPEECH: Final = "user_speech"
+REALTIME_SESSION_ID: Final = "gen_ai.realtime_session.id"
+NETWORK_PROTOCOL_NAME: Final = "network.protocol.name"
+NETWORK_PROTOCOL_WEBSOCKET: Final = "websocket"
+EVENT_REALTIME_SESSION_STARTED: Final = "gen_ai.client.realtime_session.started"
+EVENT_REALTIME_SESSION_ENDED: Final = "gen_ai.client.realtime_session.ended"
+# error.type of a generation still open when its WebSocket was closed or garbage-collected (no exception).
+ERROR_TYPE_WEBSOCKET_CLOSED: Final = "websocket_closed"

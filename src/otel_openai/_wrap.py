@@ -20,6 +20,7 @@ from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
 from opentelemetry.trace import SpanKind
 
+from otel_openai import _active, _websocket
 from otel_openai import _semconv as sc
 from otel_openai._agents import async_runner_tool, sync_runner_tool
 from otel_openai._invocation import Invocation, Telemetry
@@ -265,6 +266,9 @@ WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
     # one execute_tool span per call, with its call id.
     ("openai.lib.responses_tool_runner", "ResponsesToolRunner._execute_function", sync_runner_tool, False),
     ("openai.lib.responses_tool_runner", "AsyncResponsesToolRunner._execute_function", async_runner_tool, False),
+    # The WebSocket APIs (realtime, Responses over WebSocket): their connection classes' read, send and close,
+    # and their managers' enter; the rows, with the SDK versions each applies to, are in _websocket/_rows.py.
+    *_websocket.WRAPS,
 )
 
 
@@ -291,7 +295,7 @@ def install(telemetry: Telemetry) -> bool:
         return False
     for module, name, wrapper, _required in WRAPS:
         _install_row(module, name, wrapper)
-    _telemetry = telemetry
+    _telemetry = _active.telemetry = telemetry
     return True
 
 
@@ -310,6 +314,11 @@ def _install_row(module: str, name: str, wrapper: Callable[..., Any]) -> None:
     except (ImportError, AttributeError):
         _logger.debug("otel-openai: %s.%s not in this SDK version; skipped", module, name)
         return
+    if isinstance(owner, type) and attr not in vars(owner):
+        # Inherited: wrapping it here would shadow the base class's method (and outlive uninstrument()); the
+        # row naming the defining class wraps it once.
+        _logger.debug("otel-openai: %s.%s is inherited; skipped", module, name)
+        return
     wrapt.wrap_function_wrapper(owner, attr, wrapper)
     _installed.append((owner, attr))
 
@@ -317,7 +326,7 @@ def _install_row(module: str, name: str, wrapper: Callable[..., Any]) -> None:
 def uninstall() -> None:
     """Restore the SDK exactly as it was; wrappers still held by the SDK's caches now pass through."""
     global _telemetry
-    _telemetry = None
+    _telemetry = _active.telemetry = None
     while _installed:
         owner, attr = _installed.pop()
         unwrap(owner, attr)
