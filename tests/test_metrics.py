@@ -161,15 +161,7 @@ async def test_stream_error_duration(instrument: Any, async_client: bool, clock:
     """A stream failing after its usage chunk records its duration up to the failure, with ``error.type``,
     and no token usage: counts from a failed call are never recorded."""
     t = instrument()
-    text = fixture_text("chat/stream_usage.sse")
-    events = len([e for e in text.split("\n\n") if e.strip()])
-    # Every data event (the usage chunk included) arrives; the connection drops instead of [DONE].
-    body = LazyBody(text, on_event=lambda i: setattr(clock, "now", clock.now + 1), fail_after=events - 1)
-    client = make_client(lambda r: body.response(async_client), async_client=async_client)
-    stream = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
-                                                          stream_options={"include_usage": True}))
-    with pytest.raises(Exception):  # noqa: B017 - the type differs by SDK major; test_streams pins it
-        [c async for c in stream] if async_client else list(stream)
+    events = await _stream_failing_after_usage(async_client, clock)
     (duration,) = t.metric_points(sc.METRIC_OPERATION_DURATION)
     assert duration.sum == pytest.approx(events - 1)
     assert t.only_span().attributes[sc.USAGE_INPUT_TOKENS] == 24  # known, but not a metric on failure
@@ -285,14 +277,7 @@ async def test_latest_failed_stream_keeps_its_usage(latest: Any, async_client: b
     """A stream that fails after its usage chunk counts the usage it received (the conventions record
     failures too), where the default names record none."""
     t = latest(time_per_chunk_metric=True)
-    text = fixture_text("chat/stream_usage.sse")
-    events = len([e for e in text.split("\n\n") if e.strip()])
-    body = LazyBody(text, on_event=lambda i: setattr(clock, "now", clock.now + 1), fail_after=events - 1)
-    client = make_client(lambda r: body.response(async_client), async_client=async_client)
-    stream = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
-                                                          stream_options={"include_usage": True}))
-    with pytest.raises(Exception):  # noqa: B017 - the type differs by SDK major; test_streams pins it
-        [c async for c in stream] if async_client else list(stream)
+    await _stream_failing_after_usage(async_client, clock)
     assert counted(t, sc.METRIC_USAGE_INPUT_TOKENS) == {"unknown": 24}
     (duration,) = t.metric_points(sc.METRIC_INFERENCE_DURATION)
     assert sc.ERROR_TYPE in duration.attributes
@@ -336,3 +321,17 @@ async def test_latest_mode_states_the_genai_schema(latest: Any) -> None:
     data = t.metric_reader.get_metrics_data()
     assert {sm.scope.schema_url for rm in data.resource_metrics for sm in rm.scope_metrics} == {sc.SCHEMA_URL}
     assert t.only_span().instrumentation_scope.schema_url == sc.SCHEMA_URL
+
+
+async def _stream_failing_after_usage(async_client: bool, clock: Clock) -> int:
+    """Reads a chat stream whose every data event (the usage chunk included) arrives, one clock second
+    apart, and whose connection then drops instead of sending [DONE]; returns the number of events."""
+    text = fixture_text("chat/stream_usage.sse")
+    events = len([e for e in text.split("\n\n") if e.strip()])
+    body = LazyBody(text, on_event=lambda i: setattr(clock, "now", clock.now + 1), fail_after=events - 1)
+    client = make_client(lambda r: body.response(async_client), async_client=async_client)
+    stream = await resolve(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True,
+                                                          stream_options={"include_usage": True}))
+    with pytest.raises(Exception):  # noqa: B017 - the type differs by SDK major; test_streams pins it
+        [c async for c in stream] if async_client else list(stream)
+    return events
