@@ -1,6 +1,6 @@
 """Instruction counts per call under valgrind's callgrind: a comparison of ours and the floor that load cannot skew.
 
-    python benchmarks/instructions.py [--scenarios chat,chat_stream,...] [--calls 40] [--jobs 2] [--out FILE]
+    python benchmarks/instructions.py [--scenarios chat,...] [--calls 40] [--jobs 2] [--no-chunk] [--out FILE]
 
 Each variant runs in its own process under ``valgrind --tool=callgrind --instr-atstart=no``; the process
 warms up, then switches counting on around N calls with ``callgrind_control``. Instructions are not time
@@ -91,11 +91,12 @@ def main() -> None:
     parser.add_argument("--stream-calls", type=int, help="streams counted per process (default: calls / 5, >= 2)")
     parser.add_argument("--specs", help="calibration JSON from run.py (default: calibrate now)")
     parser.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (counts are unaffected)")
+    parser.add_argument("--no-chunk", action="store_true", help="leave out floor-chunk and ours-chunk")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "instructions.json")
     parser.add_argument("--render", type=Path, nargs="+", help="only re-render (and merge) earlier --out files")
     args = parser.parse_args()
     if args.render:
-        merged = [row for path in args.render for row in json.loads(path.read_text())]
+        merged = [row for path in args.render for row in load(path)["rows"]]
         print(render(merged) + "\n\n" + render_per_chunk(merged))
         return
     specs = _specs(args.specs)
@@ -111,7 +112,7 @@ def main() -> None:
         tasks.append(("none", scenario, "off", calls))
         for content in ("off", "on"):
             tasks += [(v, scenario, content, calls) for v in VARIANTS[1:]
-                      if "stream" in scenario or v not in CHUNK_VARIANTS]
+                      if ("stream" in scenario and not args.no_chunk) or v not in CHUNK_VARIANTS]
     with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
         counts = dict(zip(tasks, pool.map(lambda t: count(t[0], t[1], t[2], t[3], specs), tasks)))
     rows: list[dict[str, Any]] = []
@@ -129,7 +130,25 @@ def main() -> None:
     print()
     print(render_per_chunk(rows))
     args.out.parent.mkdir(exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=1))
+    args.out.write_text(json.dumps({"meta": meta(), "rows": rows}, indent=1))
+
+
+def meta() -> dict[str, Any]:
+    """What a run measured: the versions that move the counts and the commit of the source."""
+    from importlib.metadata import version
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE).stdout.strip()
+
+    found = {name: version(name) for name in ("openai", "opentelemetry-sdk", "wrapt")}
+    return {**found, "python": sys.version.split()[0], "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "../src"))}
+
+
+def load(path: Path) -> dict[str, Any]:
+    """An --out file; the older files are a bare list of rows."""
+    data = json.loads(path.read_text())
+    return {"meta": {}, "rows": data} if isinstance(data, list) else data
 
 
 def _extra(row: dict[str, Any], variant: str) -> float | None:
