@@ -111,7 +111,8 @@ BENCH_SCENARIOS = "chat,tools,responses,embeddings_base64,chat_stream,chat_strea
 @nox.session
 def bench_compare(session: nox.Session) -> None:
     """Instruction counts of every scenario under valgrind, compared with the recorded baseline; fails when
-    one got slower. ``nox -s bench_compare -- [instructions.py options]``; installs the baseline's openai,
+    one got slower (the call and stream scenarios, and ``trace_tool``). ``nox -s bench_compare --
+    [instructions.py options]``; installs the baseline's openai,
     OpenTelemetry SDK and wrapt, so the comparison is like for like."""
     import json
 
@@ -122,7 +123,8 @@ def bench_compare(session: nox.Session) -> None:
     out = "benchmarks/results/instructions-compare.json"
     session.run("python", "benchmarks/instructions.py", "--no-chunk", "--jobs", "2", "--out", out,
                 *(session.posargs or ["--scenarios", BENCH_SCENARIOS, "--calls", "10", "--stream-calls", "2"]))
-    session.run("python", "benchmarks/compare.py", BENCH_BASELINE, out)
+    session.run("python", "benchmarks/trace_tool.py", "--out", "benchmarks/results/trace_tool-compare.json")
+    session.run("python", "benchmarks/compare.py", BENCH_BASELINE, out, "benchmarks/results/trace_tool-compare.json")
 
 
 @nox.session
