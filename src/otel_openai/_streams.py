@@ -40,6 +40,9 @@ class SyncStreamProxy(_StreamProxyBase):
         return self
 
     def __next__(self) -> Any:
+        # Per chunk: two reads of the proxy's fields (each goes through wrapt's attribute lookup) and the
+        # invocation's step; no other call of ours.
+        invocation = self._self_invocation
         try:
             chunk = self.__wrapped__.__next__()
         except StopIteration:
@@ -48,9 +51,11 @@ class SyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_end(exc)
             raise
-        invocation = self._self_invocation
         if invocation is not None:
-            invocation.on_chunk(chunk)
+            try:
+                invocation.step(chunk)
+            except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                _logger.debug("otel-openai: chunk not recorded", exc_info=True)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -78,6 +83,9 @@ class AsyncStreamProxy(_StreamProxyBase):
         return self
 
     async def __anext__(self) -> Any:
+        # Per chunk: two reads of the proxy's fields (each goes through wrapt's attribute lookup) and the
+        # invocation's step; no other call of ours.
+        invocation = self._self_invocation
         try:
             chunk = await self.__wrapped__.__anext__()
         except StopAsyncIteration:
@@ -86,9 +94,11 @@ class AsyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_end(exc)
             raise
-        invocation = self._self_invocation
         if invocation is not None:
-            invocation.on_chunk(chunk)
+            try:
+                invocation.step(chunk)
+            except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                _logger.debug("otel-openai: chunk not recorded", exc_info=True)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:
