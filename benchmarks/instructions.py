@@ -14,6 +14,7 @@ and metric points come from a fresh calibration of the code being measured.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -32,6 +33,7 @@ CHUNK_VARIANTS = ("floor-chunk", "ours-chunk")
 # 20 warm-up calls before counting: with only 3 warm-up streams, a 200-chunk stream still counted ~1M more
 # instructions per stream, for ours and the floor alike. Float embeddings (the slowest call) get 2.
 WARMUP = {"embeddings_float": 2}
+STEADY = False  # --steady
 
 
 def child(variant: str, scenario_name: str, content: bool, calls: int, specs: str) -> None:
@@ -47,16 +49,27 @@ def child(variant: str, scenario_name: str, content: bool, calls: int, specs: st
     for _ in range(WARMUP.get(scenario_name, 20)):
         built.sync(client, scenario)
     pid = str(os.getpid())
+    steady = os.environ.get("BENCH_STEADY") == "1"
+    if steady:  # the cyclic collector runs at allocation thresholds: noise across processes, not per call
+        gc.collect()
+        gc.disable()
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
     for _ in range(calls):
         built.sync(client, scenario)
     subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    gc.enable()
     pipeline.flush()
 
 
 def count(variant: str, scenario: str, content: str, calls: int, specs: str) -> int | None:
     # The user's own OTel settings (e.g. OTEL_INSTRUMENTATION_OPENAI_*) must not change what "ours" means.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACELOOP_", "OPENINFERENCE_"))}
+    if STEADY:
+        # One hash seed for every process, no timed export (the BatchSpanProcessor's thread would otherwise
+        # wake every 5 s of a slow valgrind run and be counted), the collector paused while counting: two
+        # runs of a 200-chunk stream then agree to a few thousand instructions instead of ~1-2M.
+        env.update(PYTHONHASHSEED="0", OTEL_BSP_SCHEDULE_DELAY="3600000", OTEL_BLRP_SCHEDULE_DELAY="3600000",
+                   BENCH_STEADY="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         proc = subprocess.run(
@@ -92,6 +105,8 @@ def main() -> None:
     parser.add_argument("--specs", help="calibration JSON from run.py (default: calibrate now)")
     parser.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (counts are unaffected)")
     parser.add_argument("--no-chunk", action="store_true", help="leave out floor-chunk and ours-chunk")
+    parser.add_argument("--steady", action="store_true",
+                        help="fixed hash seed, no timed span export, GC paused while counting (see count())")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "instructions.json")
     parser.add_argument("--render", type=Path, nargs="+", help="only re-render (and merge) earlier --out files")
     args = parser.parse_args()
@@ -99,6 +114,8 @@ def main() -> None:
         merged = [row for path in args.render for row in load(path)["rows"]]
         print(render(merged) + "\n\n" + render_per_chunk(merged))
         return
+    global STEADY
+    STEADY = args.steady
     specs = _specs(args.specs)
     tasks: list[tuple[str, str, str, int]] = []
 
