@@ -109,6 +109,30 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
+# The figures bench_compare compares with: the last instructions.py run recorded (benchmarks/README.md).
+BENCH_BASELINE = "benchmarks/baseline/instructions.json"
+BENCH_SCENARIOS = "chat,tools,responses,embeddings_base64,chat_stream,chat_stream_short,responses_stream"
+
+
+@nox.session
+def bench_compare(session: nox.Session) -> None:
+    """Instruction counts of every scenario under valgrind, compared with the recorded baseline; fails when
+    one got slower (the call and stream scenarios, and ``trace_tool``). ``nox -s bench_compare --
+    [instructions.py options]``; installs the baseline's openai,
+    OpenTelemetry SDK and wrapt, so the comparison is like for like."""
+    import json
+
+    if shutil.which("valgrind") is None:
+        session.error("bench_compare needs valgrind (apt-get install valgrind)")
+    meta = json.loads(Path(BENCH_BASELINE).read_text())["meta"]
+    session.install("-e", ".", *(f"{name}=={meta[name]}" for name in ("openai", "opentelemetry-sdk", "wrapt")))
+    out = "benchmarks/results/instructions-compare.json"
+    session.run("python", "benchmarks/instructions.py", "--steady", "--no-chunk", "--jobs", "2", "--out", out,
+                *(session.posargs or ["--scenarios", BENCH_SCENARIOS, "--calls", "10", "--stream-calls", "2"]))
+    session.run("python", "benchmarks/trace_tool.py", "--out", "benchmarks/results/trace_tool-compare.json")
+    session.run("python", "benchmarks/compare.py", BENCH_BASELINE, out, "benchmarks/results/trace_tool-compare.json")
+
+
 @nox.session
 def soak(session: nox.Session) -> None:
     """The full-size soak run (50,000 calls of each kind)."""

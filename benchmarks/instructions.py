@@ -1,6 +1,6 @@
 """Instruction counts per call under valgrind's callgrind: a comparison of ours and the floor that load cannot skew.
 
-    python benchmarks/instructions.py [--scenarios chat,chat_stream,...] [--calls 40] [--jobs 2] [--out FILE]
+    python benchmarks/instructions.py [--scenarios chat,...] [--calls 40] [--jobs 2] [--no-chunk] [--out FILE]
 
 Each variant runs in its own process under ``valgrind --tool=callgrind --instr-atstart=no``; the process
 warms up, then switches counting on around N calls with ``callgrind_control``. Instructions are not time
@@ -14,6 +14,7 @@ and metric points come from a fresh calibration of the code being measured.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -32,6 +33,7 @@ CHUNK_VARIANTS = ("floor-chunk", "ours-chunk")
 # 20 warm-up calls before counting: with only 3 warm-up streams, a 200-chunk stream still counted ~1M more
 # instructions per stream, for ours and the floor alike. Float embeddings (the slowest call) get 2.
 WARMUP = {"embeddings_float": 2}
+STEADY = False  # --steady
 
 
 def child(variant: str, scenario_name: str, content: bool, calls: int, specs: str) -> None:
@@ -47,16 +49,27 @@ def child(variant: str, scenario_name: str, content: bool, calls: int, specs: st
     for _ in range(WARMUP.get(scenario_name, 20)):
         built.sync(client, scenario)
     pid = str(os.getpid())
+    steady = os.environ.get("BENCH_STEADY") == "1"
+    if steady:  # the cyclic collector runs at allocation thresholds: noise across processes, not per call
+        gc.collect()
+        gc.disable()
     subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
     for _ in range(calls):
         built.sync(client, scenario)
     subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    gc.enable()
     pipeline.flush()
 
 
 def count(variant: str, scenario: str, content: str, calls: int, specs: str) -> int | None:
     # The user's own OTel settings (e.g. OTEL_INSTRUMENTATION_OPENAI_*) must not change what "ours" means.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACELOOP_", "OPENINFERENCE_"))}
+    if STEADY:
+        # One hash seed for every process, no timed export (the BatchSpanProcessor's thread would otherwise
+        # wake every 5 s of a slow valgrind run and be counted), the collector paused while counting: two
+        # runs of a 200-chunk stream then agree to a few thousand instructions instead of ~1-2M.
+        env.update(PYTHONHASHSEED="0", OTEL_BSP_SCHEDULE_DELAY="3600000", OTEL_BLRP_SCHEDULE_DELAY="3600000",
+                   BENCH_STEADY="1")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         proc = subprocess.run(
@@ -91,13 +104,18 @@ def main() -> None:
     parser.add_argument("--stream-calls", type=int, help="streams counted per process (default: calls / 5, >= 2)")
     parser.add_argument("--specs", help="calibration JSON from run.py (default: calibrate now)")
     parser.add_argument("--jobs", type=int, default=1, help="valgrind processes at once (counts are unaffected)")
+    parser.add_argument("--no-chunk", action="store_true", help="leave out floor-chunk and ours-chunk")
+    parser.add_argument("--steady", action="store_true",
+                        help="fixed hash seed, no timed span export, GC paused while counting (see count())")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "instructions.json")
     parser.add_argument("--render", type=Path, nargs="+", help="only re-render (and merge) earlier --out files")
     args = parser.parse_args()
     if args.render:
-        merged = [row for path in args.render for row in json.loads(path.read_text())]
+        merged = [row for path in args.render for row in load(path)["rows"]]
         print(render(merged) + "\n\n" + render_per_chunk(merged))
         return
+    global STEADY
+    STEADY = args.steady
     specs = _specs(args.specs)
     tasks: list[tuple[str, str, str, int]] = []
 
@@ -111,7 +129,7 @@ def main() -> None:
         tasks.append(("none", scenario, "off", calls))
         for content in ("off", "on"):
             tasks += [(v, scenario, content, calls) for v in VARIANTS[1:]
-                      if "stream" in scenario or v not in CHUNK_VARIANTS]
+                      if ("stream" in scenario and not args.no_chunk) or v not in CHUNK_VARIANTS]
     with ThreadPoolExecutor(max(args.jobs, 1)) as pool:
         counts = dict(zip(tasks, pool.map(lambda t: count(t[0], t[1], t[2], t[3], specs), tasks)))
     rows: list[dict[str, Any]] = []
@@ -129,7 +147,25 @@ def main() -> None:
     print()
     print(render_per_chunk(rows))
     args.out.parent.mkdir(exist_ok=True)
-    args.out.write_text(json.dumps(rows, indent=1))
+    args.out.write_text(json.dumps({"meta": meta(), "rows": rows}, indent=1))
+
+
+def meta() -> dict[str, Any]:
+    """What a run measured: the versions that move the counts and the commit of the source."""
+    from importlib.metadata import version
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=HERE).stdout.strip()
+
+    found = {name: version(name) for name in ("openai", "opentelemetry-sdk", "wrapt")}
+    return {**found, "python": sys.version.split()[0], "commit": git("rev-parse", "--short", "HEAD"),
+            "dirty": bool(git("status", "--porcelain", "--", "../src"))}
+
+
+def load(path: Path) -> dict[str, Any]:
+    """An --out file; the older files are a bare list of rows."""
+    data = json.loads(path.read_text())
+    return {"meta": {}, "rows": data} if isinstance(data, list) else data
 
 
 def _extra(row: dict[str, Any], variant: str) -> float | None:

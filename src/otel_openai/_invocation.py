@@ -6,7 +6,7 @@ import logging
 import time
 import traceback
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from opentelemetry import context, trace
 from opentelemetry._logs import Logger, LogRecord, SeverityNumber
@@ -19,7 +19,7 @@ from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
 from otel_openai._metrics import Metrics, Profile, metric_attributes
-from otel_openai._providers import azure_attributes, provider_name, server_attributes
+from otel_openai._providers import client_attributes
 from otel_openai._upload import upload_media
 
 _logger = logging.getLogger(__name__)
@@ -40,21 +40,22 @@ class Telemetry:
 def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings,
                      parent: Optional[context.Context] = None) -> Attributes:
     """The attributes a sampler sees: operation, provider, request model, server address and port."""
-    server = server_attributes(client)
-    attrs: Attributes = {
-        sc.OPERATION_NAME: api.operation,
-        sc.PROVIDER_NAME: provider_name(client, as_str(server.get(sc.SERVER_ADDRESS)), settings.provider_name),
-    }
+    attrs: Attributes = {sc.OPERATION_NAME: api.operation}
     model = as_str(body.get(api.model_key)) if api.model_key else None
     if model is not None:
         attrs[api.name_attribute] = model  # the request model, or retrieval's data source
-    attrs.update(server)
-    attrs.update(azure_attributes(client, api.azure_deployment_path))
+    # Provider, server and Azure attributes, computed once per client (an Azure deployment in the base URL
+    # overrides the body's model, so they come after it).
+    attrs.update(client_attributes(client, settings.provider_name, api.azure_deployment_path))
     # Left by trace_agent: one context lookup per call (in ``parent`` when the span has an explicit one).
     agent = context.get_value(sc.CONTEXT_AGENT_NAME, parent)
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]
     return attrs
+
+
+def _no_step(chunk: Any) -> None:
+    """The per-chunk step of an invocation that is not (or no longer) streaming."""
 
 
 def error_type(exc: BaseException) -> str:
@@ -73,7 +74,7 @@ class Invocation:
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
     __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk",
-                 "_metrics", "_ttfc", "api", "attrs", "body", "span", "start", "t")
+                 "_metrics", "_ttfc", "api", "attrs", "body", "parent", "span", "start", "step", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any],
                  parent: Optional[context.Context] = None, extra: Optional[Attributes] = None) -> None:
@@ -82,6 +83,7 @@ class Invocation:
         self.t = t
         self.api = api
         self.body = body
+        self.parent = parent  # the context the span was started in (None: the current one)
         self.attrs = start_attributes(api, client, body, t.settings, parent)
         if extra:
             self.attrs.update(extra)
@@ -103,16 +105,22 @@ class Invocation:
         )
         if self._agent_run is not None:
             self._agent_run.model_call_started()
-        if self.span.is_recording():
-            self._guard(self._record_request)
+        # What the stream proxy calls per chunk (see ``begin_stream``); it may raise: the proxy guards it.
+        self.step: Callable[[Any], Any] = _no_step
+        # The request's attributes (and input content) go onto the span with the response's, in one
+        # ``set_attributes`` at the end (``_record_span``); a sampled-out span never maps its request.
 
     def _record_request(self) -> None:
-        settings = self.t.settings
-        self.span.set_attributes(self.api.request_attributes(self.body))
-        if settings.content_on_span:
+        self.span.set_attributes(self._request_attributes())
+
+    def _request_attributes(self) -> Attributes:
+        """Request parameters and, with content on the span, the input content."""
+        attrs = self.api.request_attributes(self.body)
+        if self.t.settings.content_on_span:
             for key, value in self._input_content().items():
-                self.span.set_attribute(key, _content.to_json(value))
-            self.span.set_attributes(self._plain_content(self.api.request_content(self.body)))
+                attrs[key] = _content.to_json(value)
+            attrs.update(self._plain_content(self.api.request_content(self.body)))
+        return attrs
 
     def _plain_content(self, content: dict[str, Any]) -> Attributes:
         """Opt-in content that is not messages (retrieval's query and documents): strings stay strings,
@@ -153,28 +161,41 @@ class Invocation:
             attrs.update(self._guard(self._response_content, response) or {})
         if self._agent_run is not None:
             self._guard(self._report_tool_calls, self.api.tool_calls, response)
-        self._end(attrs, lambda: self.api.output_messages(response, self.t.settings.map_media), None)
+        self._end(attrs, None, self.api.output_messages, response)
 
     def _response_content(self, response: Any) -> Attributes:
         return self._plain_content(self.api.response_content(response))
 
     def end_error(self, exc: BaseException) -> None:
-        self._end({}, None, exc)
+        self._end({}, exc)
 
     def end_unread(self) -> None:
         """The body was never parsed by the user (``with_streaming_response`` closed unread)."""
-        self._end({}, None, None)
+        self._end({}, None)
 
     # --- streams ----------------------------------------------------------------------------------
 
     def begin_stream(self) -> Optional[Accumulator]:
         """Start folding chunks; returns the accumulator, which WebSocket sessions also tell about the
-        session and about a generation cut short."""
+        session and about a generation cut short. From now on the stream proxy hands each chunk to ``step``."""
+        settings = self.t.settings
         if self.api.accumulator is not None:
-            self._acc = self.api.accumulator(self.t.settings.capture_content)
+            self._acc = self.api.accumulator(settings.capture_content)
             if self._agent_run is not None and hasattr(self._acc, "track_tool_calls"):
                 self._acc.track_tool_calls()
+        per_chunk = self._acc is None or self._chunk_events or settings.time_per_chunk_metric
+        self.step = self.on_chunk if per_chunk else self._until_first_output
         return self._acc
+
+    def _until_first_output(self, chunk: Any) -> None:
+        """``on_chunk`` when nothing is recorded per chunk (the default): a clock read until the first output
+        chunk is timed; after it ``step`` is the accumulator's own ``add``, no clock and no extra call."""
+        now = time.perf_counter()
+        acc: Accumulator = self._acc  # type: ignore[assignment]
+        if acc.add(chunk):
+            self._ttfc = now - self.start
+            self._last_chunk = now
+            self.step = acc.add
 
     def on_chunk(self, chunk: Any) -> None:
         """Per chunk: a clock read, the accumulator's field reads, and for output chunks at most one
@@ -227,6 +248,7 @@ class Invocation:
         """The stream finished: exhausted, closed, abandoned, or failed with ``exc``."""
         if self._ended:
             return
+        self.step = _no_step  # a bound method of this invocation: no cycle outlives the span
         acc = self._acc
         attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
         if self._agent_run is not None and hasattr(acc, "tool_calls"):
@@ -235,8 +257,7 @@ class Invocation:
             # Its metric point is recorded at the end with the others, when the response model is known
             # even if the first chunk lacked it.
             attrs[sc.RESPONSE_TIME_TO_FIRST_CHUNK] = self._ttfc
-        output = (lambda: acc.output_messages(self.t.settings.map_media)) if acc is not None else None
-        self._end(attrs, output, exc)
+        self._end(attrs, exc, acc.output_messages if acc is not None else None)
 
     def _report_tool_calls(self, tool_calls: Any, *args: Any) -> None:
         """Hand the agent span the (id, name) of the tool calls this response asked for."""
@@ -244,7 +265,9 @@ class Invocation:
 
     # --- the one place a span ends ----------------------------------------------------------------
 
-    def _end(self, attrs: Attributes, output: Any, exc: Optional[BaseException]) -> None:
+    def _end(self, attrs: Attributes, exc: Optional[BaseException], output: Optional[Callable[..., Any]] = None,
+             *args: Any) -> None:
+        """The one place a span ends; ``output(*args, map_media)`` builds the output messages, only if wanted."""
         if self._ended:
             return
         self._ended = True
@@ -254,7 +277,7 @@ class Invocation:
         settings = self.t.settings
         # Output content is built only where it can go: a recording span or an event.
         wanted = settings.content_on_event or (settings.content_on_span and self.span.is_recording())
-        messages = self._guard(output) if output is not None and wanted else None
+        messages = self._guard(output, *args, settings.map_media) if output is not None and wanted else None
         if messages is not None:
             messages = self._guard(self._finish_content, messages)
         self._guard(self._record_span, attrs, messages, exc)
@@ -269,9 +292,12 @@ class Invocation:
         span = self.span
         if not span.is_recording():
             return
-        span.set_attributes(attrs)
+        # One set_attributes for the request's attributes and the response's (which win on a clash).
+        request = self._guard(self._request_attributes) or {}
+        request.update(attrs)
         if messages and self.t.settings.content_on_span:
-            span.set_attribute(sc.OUTPUT_MESSAGES, _content.to_json(messages))
+            request[sc.OUTPUT_MESSAGES] = _content.to_json(messages)
+        span.set_attributes(request)
         if exc is not None:
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any, Optional
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping._common import Attributes
+from otel_openai._mapping._common import Attributes, as_str
 
 # Hosts whose provider is certain. Anything else reached through base_url is reported as "openai",
 # the API it speaks, rather than guessed.
@@ -21,6 +22,39 @@ _KNOWN_HOSTS = {
 }
 _KNOWN_SUFFIXES = ((".openai.azure.com", sc.PROVIDER_AZURE),)
 _DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+# By ``id(client)``: a weak reference to the client, the base URL object and provider override the entry was
+# computed for, and the attributes per ``deployment_path``. Only the base URL can change in a client's life,
+# and the SDK replaces the URL object when it does: an identity check notices. A plain dict costs one lookup
+# per call (a WeakKeyDictionary would build a weak reference per lookup); an entry leaves with its client.
+_by_client: dict[int, tuple[weakref.ref[Any], Any, Optional[str], dict[bool, Attributes]]] = {}
+
+
+def client_attributes(client: Any, override: Optional[str], deployment_path: bool) -> Attributes:
+    """Provider name, server address and port, and Azure attributes of a client, computed once per client
+    and base URL. The dict is shared between calls: copy it, never change it."""
+    url = client.base_url
+    key = id(client)
+    cached = _by_client.get(key)
+    if cached is None or cached[1] is not url or cached[2] != override or cached[0]() is not client:
+        try:
+            ref = weakref.ref(client, lambda _: _by_client.pop(key, None))
+        except TypeError:  # a client that cannot be weakly referenced: computed every time
+            return _client_attributes(client, override, deployment_path)
+        cached = _by_client[key] = (ref, url, override, {})
+    attrs = cached[3].get(deployment_path)
+    if attrs is None:
+        attrs = cached[3][deployment_path] = _client_attributes(client, override, deployment_path)
+    return attrs
+
+
+def _client_attributes(client: Any, override: Optional[str], deployment_path: bool) -> Attributes:
+    server = server_attributes(client)
+    attrs: Attributes = {sc.PROVIDER_NAME: provider_name(client, as_str(server.get(sc.SERVER_ADDRESS)), override)}
+    attrs.update(server)
+    attrs.update(azure_attributes(client, deployment_path))
+    return attrs
 
 
 def server_attributes(client: Any) -> Attributes:

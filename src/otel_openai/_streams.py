@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import Any, Optional
 
@@ -36,10 +37,33 @@ class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg, misc, unuse
 class SyncStreamProxy(_StreamProxyBase):
     """Proxy for ``openai.Stream``: ``isinstance(proxy, openai.Stream)`` holds."""
 
-    def __iter__(self) -> SyncStreamProxy:
-        return self
+    def __iter__(self) -> Iterator[Any]:
+        # ``for``/``async for`` run a generator over the SDK's own iterator: per chunk one generator step and
+        # the invocation's ``step``, the proxy's fields read once per loop (each read goes through wrapt's
+        # attribute lookup) and no call of the SDK's ``__next__``. ``next()`` works too, chunk by chunk.
+        return self._self_chunks()
+
+    def _self_chunks(self) -> Iterator[Any]:
+        invocation = self._self_invocation  # None once the span ended; after that ``step`` does nothing
+        try:
+            for chunk in self.__wrapped__:
+                if invocation is not None:
+                    try:
+                        invocation.step(chunk)
+                    except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                        _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+                yield chunk
+        except GeneratorExit:  # the loop was left early: the stream stays open, and so does the span
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        self._self_end()
 
     def __next__(self) -> Any:
+        # Per chunk: two reads of the proxy's fields (each goes through wrapt's attribute lookup) and the
+        # invocation's step; no other call of ours.
+        invocation = self._self_invocation
         try:
             chunk = self.__wrapped__.__next__()
         except StopIteration:
@@ -48,9 +72,11 @@ class SyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_end(exc)
             raise
-        invocation = self._self_invocation
         if invocation is not None:
-            invocation.on_chunk(chunk)
+            try:
+                invocation.step(chunk)
+            except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                _logger.debug("otel-openai: chunk not recorded", exc_info=True)
         return chunk
 
     def __enter__(self) -> SyncStreamProxy:
@@ -74,10 +100,30 @@ class SyncStreamProxy(_StreamProxyBase):
 class AsyncStreamProxy(_StreamProxyBase):
     """Proxy for ``openai.AsyncStream``: ``isinstance(proxy, openai.AsyncStream)`` holds."""
 
-    def __aiter__(self) -> AsyncStreamProxy:
-        return self
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._self_chunks()  # see SyncStreamProxy.__iter__
+
+    async def _self_chunks(self) -> AsyncIterator[Any]:
+        invocation = self._self_invocation
+        try:
+            async for chunk in self.__wrapped__:
+                if invocation is not None:
+                    try:
+                        invocation.step(chunk)
+                    except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                        _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+                yield chunk
+        except GeneratorExit:  # the loop was left early: the stream stays open, and so does the span
+            raise
+        except BaseException as exc:
+            self._self_end(exc)
+            raise
+        self._self_end()
 
     async def __anext__(self) -> Any:
+        # Per chunk: two reads of the proxy's fields (each goes through wrapt's attribute lookup) and the
+        # invocation's step; no other call of ours.
+        invocation = self._self_invocation
         try:
             chunk = await self.__wrapped__.__anext__()
         except StopAsyncIteration:
@@ -86,9 +132,11 @@ class AsyncStreamProxy(_StreamProxyBase):
         except BaseException as exc:
             self._self_end(exc)
             raise
-        invocation = self._self_invocation
         if invocation is not None:
-            invocation.on_chunk(chunk)
+            try:
+                invocation.step(chunk)
+            except Exception:  # the accumulator's own add, which the invocation lets us call directly
+                _logger.debug("otel-openai: chunk not recorded", exc_info=True)
         return chunk
 
     async def __aenter__(self) -> AsyncStreamProxy:

@@ -29,6 +29,14 @@ from otel_openai._streams import AsyncStreamProxy, SyncStreamProxy, end_helper_s
 
 _logger = logging.getLogger(__name__)
 
+try:  # the keys is_instrumentation_enabled() reads, so one read of the context serves every check of a call
+    from opentelemetry.context import _SUPPRESS_INSTRUMENTATION_KEY
+    from opentelemetry.instrumentation.utils import _SUPPRESS_INSTRUMENTATION_KEY_PLAIN
+
+    _SUPPRESS_KEYS: Optional[tuple[str, str]] = (_SUPPRESS_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY_PLAIN)
+except ImportError:  # pragma: no cover - an OpenTelemetry that moved them: ask it instead
+    _SUPPRESS_KEYS = None
+
 # The active telemetry; None when uninstrumented. Every wrapper checks it first, because the SDK caches
 # bound methods (``with_raw_response``) that can outlive ``uninstrument()``.
 _telemetry: Optional[Telemetry] = None
@@ -45,9 +53,11 @@ class _Pending:
     proxy: Any = None
 
 
-# Raw responses awaiting ``parse()``/``close()``; weak keys, so nothing is written onto the SDK's objects
-# and nothing outlives them.
-_pending: weakref.WeakKeyDictionary[Any, _Pending] = weakref.WeakKeyDictionary()
+# Raw responses awaiting ``parse()``/``close()``, by ``id()``: nothing is written onto the SDK's objects, and
+# the check every ``parse()`` makes (the SDK parses each response itself) is one plain dict lookup, where a
+# WeakKeyDictionary builds a weak reference. An entry leaves when its response is parsed, closed, or
+# collected (its finalizer runs before the id can be reused).
+_pending: dict[int, _Pending] = {}
 
 
 # --- the traced call --------------------------------------------------------------------------------
@@ -56,34 +66,44 @@ _pending: weakref.WeakKeyDictionary[Any, _Pending] = weakref.WeakKeyDictionary()
 def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
     """Start a span if this request is one we trace; None means pass straight through."""
     t = _telemetry
-    if t is None or not is_instrumentation_enabled():
+    if t is None:
         return None
     try:
+        ctx = context.get_current()  # read once: suppression, the current span, trace_agent's values
+        if not _instrumentation_enabled(ctx):
+            return None
         options = args[1] if len(args) > 1 else kwargs["options"]
         api = route(options.method, options.url)
         if api is None:
             return None
         body = _with_extra_body(api.request_body(options), options)
-        if _already_traced(api, body):
+        if _already_traced(api, body, ctx):
             return None
-        return Invocation(t, api, client, body)
+        return Invocation(t, api, client, body, ctx)
     except Exception:
         _logger.debug("otel-openai: could not start a span", exc_info=True)
         return None
+
+
+def _instrumentation_enabled(ctx: context.Context) -> bool:
+    """``is_instrumentation_enabled()``, reading the context the caller already holds."""
+    if _SUPPRESS_KEYS is None:
+        return is_instrumentation_enabled()
+    return not (ctx.get(_SUPPRESS_KEYS[0]) or ctx.get(_SUPPRESS_KEYS[1]))
 
 
 def _with_extra_body(body: Mapping[str, Any], options: Any) -> Mapping[str, Any]:
     """The body as sent: the SDK merges ``extra_body`` over ``json_data`` (where SDKs too old to know a
     parameter, such as ``max_completion_tokens`` on openai 1.40, make users put it)."""
     extra = getattr(options, "extra_json", None)
-    if isinstance(extra, Mapping) and extra:
+    if extra and isinstance(extra, Mapping):  # usually None: skip the ABC check
         return {**body, **extra}
     return body
 
 
-def _already_traced(api: Api, body: Mapping[str, Any]) -> bool:
+def _already_traced(api: Api, body: Mapping[str, Any], ctx: context.Context) -> bool:
     """True when another instrumentation's span for this same model call is current."""
-    span = trace.get_current_span()
+    span = trace.get_current_span(ctx)
     if getattr(span, "kind", None) is not SpanKind.CLIENT:
         return False
     attrs = getattr(span, "attributes", None) or {}
@@ -113,8 +133,15 @@ def _on_raw_response(invocation: Invocation, response: Any, stream: bool) -> Non
     if not stream and isinstance(response, _types["LegacyAPIResponse"]):
         invocation.end_response(response.parse())
         return
-    finalizer = weakref.finalize(response, invocation.end_unread)
-    _pending[response] = _Pending(invocation, finalizer)
+    key = id(response)
+    _pending[key] = _Pending(invocation, weakref.finalize(response, _on_collected, key))
+
+
+def _on_collected(key: int) -> None:
+    """A raw response was garbage-collected: if its body was never parsed, its span ends unread."""
+    pending = _pending.pop(key, None)
+    if pending is not None and pending.proxy is None:
+        pending.invocation.end_unread()
 
 
 def _sync_request(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
@@ -122,7 +149,7 @@ def _sync_request(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, .
     invocation = _begin(instance, args, kwargs)
     if invocation is None:
         return wrapped(*args, **kwargs)
-    token = context.attach(trace.set_span_in_context(invocation.span))
+    token = context.attach(trace.set_span_in_context(invocation.span, invocation.parent))
     try:
         result = wrapped(*args, **kwargs)
     except BaseException as exc:
@@ -138,7 +165,7 @@ async def _async_request(wrapped: Callable[..., Any], instance: Any, args: tuple
     invocation = _begin(instance, args, kwargs)
     if invocation is None:
         return await wrapped(*args, **kwargs)
-    token = context.attach(trace.set_span_in_context(invocation.span))
+    token = context.attach(trace.set_span_in_context(invocation.span, invocation.parent))
     try:
         result = await wrapped(*args, **kwargs)
     except BaseException as exc:
@@ -153,21 +180,21 @@ async def _async_request(wrapped: Callable[..., Any], instance: Any, args: tuple
 
 
 def _on_parsed(response: Any, result: Any) -> Any:
-    pending = _pending.get(response)
+    pending = _pending.get(id(response))
     if pending is None:
         return result
     try:
         if pending.proxy is not None:
             # The SDK caches parse(); give back the same proxy for the same stream.
             return pending.proxy if pending.proxy.__wrapped__ is result else result
-        pending.finalizer.detach()
         if isinstance(result, _types["Stream"]):
             pending.proxy = SyncStreamProxy(result, pending.invocation)
             return pending.proxy
         if isinstance(result, _types["AsyncStream"]):
             pending.proxy = AsyncStreamProxy(result, pending.invocation)
             return pending.proxy
-        del _pending[response]
+        del _pending[id(response)]
+        pending.finalizer.detach()
         pending.invocation.end_response(result)
     except Exception:
         _logger.debug("otel-openai: could not record the parsed response", exc_info=True)
@@ -175,14 +202,16 @@ def _on_parsed(response: Any, result: Any) -> Any:
 
 
 def _on_parse_error(response: Any, exc: BaseException) -> None:
-    pending = _pending.pop(response, None)
-    if pending is not None and pending.proxy is None:
-        pending.finalizer.detach()
+    pending = _pending.pop(id(response), None)
+    if pending is None:
+        return
+    pending.finalizer.detach()
+    if pending.proxy is None:
         pending.invocation.end_error(exc)
 
 
 def _on_closed(response: Any) -> None:
-    pending = _pending.pop(response, None)
+    pending = _pending.pop(id(response), None)
     if pending is None:
         return
     pending.finalizer.detach()
@@ -194,7 +223,7 @@ def _on_closed(response: Any) -> None:
 
 def _sync_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                 kwargs: dict[str, Any]) -> Any:
-    if instance not in _pending:
+    if id(instance) not in _pending:
         return wrapped(*args, **kwargs)
     try:
         result = wrapped(*args, **kwargs)
@@ -206,7 +235,7 @@ def _sync_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...
 
 async def _async_parse(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                        kwargs: dict[str, Any]) -> Any:
-    if instance not in _pending:
+    if id(instance) not in _pending:
         return await wrapped(*args, **kwargs)
     try:
         result = await wrapped(*args, **kwargs)

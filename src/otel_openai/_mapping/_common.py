@@ -51,9 +51,14 @@ def copy_strings(attrs: Attributes, obj: Any, table: tuple[tuple[str, str], ...]
     """Set each ``(field, attribute)`` of ``table`` whose field holds a non-empty string (or str enum)."""
     values = fields(obj)
     for field, attribute in table:
-        value = as_str(enum_value(values.get(field)))
-        if value is not None:
-            attrs[attribute] = value
+        value = values.get(field)
+        if value.__class__ is str and value.isascii():  # the usual case, without the helpers' calls
+            if value:
+                attrs[attribute] = value
+        elif value is not None:
+            text = as_str(enum_value(value))
+            if text is not None:
+                attrs[attribute] = text
 
 
 def as_str(value: Any) -> Optional[str]:
@@ -105,4 +110,6 @@ def put(attrs: Attributes, key: str, value: Optional[AttributeValue]) -> None:
 
 def enum_value(value: Any) -> Any:
     """Plain value of a str-valued enum or literal from the SDK."""
+    if value is None or value.__class__ is str:  # a plain str has no ``value``: skip the failed lookup
+        return value
     return getattr(value, "value", value)

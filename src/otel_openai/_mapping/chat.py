@@ -15,6 +15,7 @@ from otel_openai._mapping._common import (
     as_str_list,
     copy_strings,
     enum_value,
+    fields,
     get,
     put,
 )
@@ -30,22 +31,30 @@ _JSON_FORMATS = frozenset({"json_object", "json_schema"})
 
 
 def request_attributes(body: Mapping[str, Any]) -> Attributes:
-    """Request parameters the caller actually sent (the SDK already dropped omitted ones)."""
+    """Request parameters the caller actually sent (the SDK already dropped omitted ones). A body sends a
+    few of them: an absent one costs one ``get``, no helper call."""
     attrs: Attributes = {sc.OPENAI_API_TYPE: sc.API_TYPE_CHAT}
     for key, attr in _FLOAT_PARAMS:
-        put(attrs, attr, as_float(body.get(key)))
+        value = body.get(key)
+        if value is not None:
+            put(attrs, attr, as_float(value))
     max_tokens = as_int(body.get("max_completion_tokens"))
     put(attrs, sc.REQUEST_MAX_TOKENS, max_tokens if max_tokens is not None else as_int(body.get("max_tokens")))
-    put(attrs, sc.REQUEST_STOP_SEQUENCES, as_str_list(body.get("stop")))
-    put(attrs, sc.REQUEST_SEED, as_int(body.get("seed")))
+    if body.get("stop") is not None:
+        put(attrs, sc.REQUEST_STOP_SEQUENCES, as_str_list(body["stop"]))
+    if body.get("seed") is not None:
+        put(attrs, sc.REQUEST_SEED, as_int(body["seed"]))
     n = as_int(body.get("n"))
     if n is not None and n != 1:
         attrs[sc.REQUEST_CHOICE_COUNT] = n
     if body.get("stream") is True:
         attrs[sc.REQUEST_STREAM] = True
-    put(attrs, sc.OUTPUT_TYPE, output_type(body))
-    put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(body.get("reasoning_effort")))
-    put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, requested_tier(body))
+    if body.get("modalities") is not None or body.get("response_format") is not None:
+        put(attrs, sc.OUTPUT_TYPE, output_type(body))
+    if body.get("reasoning_effort") is not None:
+        put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(body["reasoning_effort"]))
+    if body.get("service_tier") is not None:
+        put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, requested_tier(body))
     return attrs
 
 
@@ -74,11 +83,12 @@ def format_output_type(response_format: Any) -> Optional[str]:
 
 def response_attributes(response: Any) -> Attributes:
     """Id, model, finish reasons, fingerprint, service tier and usage of a ``ChatCompletion``."""
-    attrs = common_response_attributes(response)
-    reasons = finish_reasons(get(response, "choices"))
+    values = fields(response)  # one read of the model's fields for all of them
+    attrs = common_response_attributes(values)
+    reasons = finish_reasons(values.get("choices"))
     if reasons:
         attrs[sc.RESPONSE_FINISH_REASONS] = reasons
-    attrs.update(usage_attributes(get(response, "usage"), "prompt_tokens", "completion_tokens"))
+    attrs.update(usage_attributes(values.get("usage"), "prompt_tokens", "completion_tokens"))
     return attrs
 
 
@@ -91,7 +101,7 @@ _COMMON_RESPONSE_FIELDS = (
 
 
 def common_response_attributes(obj: Any) -> Attributes:
-    """The fields a completion and each of its chunks share."""
+    """The fields a completion and each of its chunks share (``obj`` may be a model or its ``fields``)."""
     attrs: Attributes = {}
     copy_strings(attrs, obj, _COMMON_RESPONSE_FIELDS)
     return attrs
@@ -101,7 +111,7 @@ def finish_reasons(choices: Any) -> list[str]:
     """One reason per choice in index order; a choice that reports none says ``error``."""
     if not isinstance(choices, (list, tuple)):
         return []
-    ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
+    ordered = choices if len(choices) < 2 else sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
     return [reason_or_error(get(c, "finish_reason")) for c in ordered]
 
 
@@ -196,7 +206,7 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
     choices = get(response, "choices")
     if not isinstance(choices, (list, tuple)):
         return []
-    ordered = sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
+    ordered = choices if len(choices) < 2 else sorted(choices, key=lambda c: as_int(get(c, "index")) or 0)
     return [_output_message(c, capture_media) for c in ordered]
 
 

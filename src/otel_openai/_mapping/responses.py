@@ -9,7 +9,7 @@ from typing import Any, Optional
 from otel_openai import _semconv as sc
 from otel_openai._mapping import _parts as parts
 from otel_openai._mapping import chat
-from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, get, put
+from otel_openai._mapping._common import Attributes, as_float, as_int, as_str, enum_value, fields, get, put
 from otel_openai._mapping._usage import usage_attributes
 
 # Items the model produced for the user's own tools; every other ``*_call`` ran on OpenAI's side.
@@ -83,8 +83,9 @@ def _conversation_id(conversation: Any) -> Optional[str]:
 
 def response_attributes(response: Any) -> Attributes:
     """Id, model, status as finish reason, service tier, conversation and usage of a ``Response``."""
-    attrs = _outcome_attributes(response)
-    attrs.update(usage_attributes(get(response, "usage"), "input_tokens", "output_tokens"))
+    values = fields(response)  # one read of the model's fields; ``get`` on a dict is the cheap path
+    attrs = _outcome_attributes(values)
+    attrs.update(usage_attributes(values.get("usage"), "input_tokens", "output_tokens"))
     return attrs
 
 
@@ -329,11 +330,13 @@ class ResponsesAccumulator:
 
     def add(self, event: Any) -> bool:
         kind = getattr(event, "type", None)
-        if kind == "response.output_text.delta":
-            delta = getattr(event, "delta", None)
-            if self._capture and isinstance(delta, str):
-                self._text.setdefault(getattr(event, "output_index", 0), []).append(delta)
-        elif kind in _FINAL_EVENTS:
+        if kind == "response.output_text.delta":  # nearly every event: nothing else is read unless capturing
+            if self._capture:
+                delta = getattr(event, "delta", None)
+                if isinstance(delta, str):
+                    self._text.setdefault(getattr(event, "output_index", 0), []).append(delta)
+            return True
+        if kind in _FINAL_EVENTS:
             self._final = self._latest = event.response
         elif kind in _RESPONSE_EVENTS:
             self._latest = event.response
