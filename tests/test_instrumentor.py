@@ -9,7 +9,7 @@ from typing import Any
 
 import wrapt
 
-from otel_openai import OpenAIInstrumentor, _config, _wrap
+from otel_openai import OpenAIInstrumentor, _active, _config, _wrap
 from otel_openai import _semconv as sc
 from tests.conftest import fixture_json, json_response, make_client
 
@@ -61,7 +61,7 @@ def test_install_and_uninstall_replay_the_table(instrument: Any) -> None:
     after = _rows()
     assert [(o, a) for o, a, _ in after] == [(o, a) for o, a, _ in before]
     assert all(v_after is v_before for (_, _, v_after), (_, _, v_before) in zip(after, before))
-    assert _wrap._telemetry is None and _wrap._installed == []
+    assert _active.telemetry is None and _wrap._installed == []
 
 
 def test_reinstrument_after_uninstrument(instrument: Any) -> None:

@@ -1,4 +1,4 @@
-"""The active instrumentor's telemetry, below every module that needs it (so none imports ``_wrap``)."""
+"""The active instrumentor's telemetry: the one place it is kept, below every module that reads it."""
 
 from __future__ import annotations
 

@@ -39,7 +39,6 @@ except ImportError:  # pragma: no cover - an OpenTelemetry that moved them: ask 
 
 # The active telemetry; None when uninstrumented. Every wrapper checks it first, because the SDK caches
 # bound methods (``with_raw_response``) that can outlive ``uninstrument()``.
-_telemetry: Optional[Telemetry] = None
 _installed: list[tuple[Any, str]] = []
 _types: dict[str, Any] = {}
 
@@ -65,7 +64,7 @@ _pending: dict[int, _Pending] = {}
 
 def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
     """Start a span if this request is one we trace; None means pass straight through."""
-    t = _telemetry
+    t = _active.telemetry
     if t is None:
         return None
     try:
@@ -312,7 +311,6 @@ def _load_types() -> None:
 
 def install(telemetry: Telemetry) -> bool:
     """Wrap every row; returns False (and wraps nothing) when the SDK's choke point is missing."""
-    global _telemetry
     try:
         _load_types()
         for module, name, _wrapper, required in WRAPS:
@@ -324,7 +322,7 @@ def install(telemetry: Telemetry) -> bool:
         return False
     for module, name, wrapper, _required in WRAPS:
         _install_row(module, name, wrapper)
-    _telemetry = _active.telemetry = telemetry
+    _active.telemetry = telemetry
     return True
 
 
@@ -354,8 +352,7 @@ def _install_row(module: str, name: str, wrapper: Callable[..., Any]) -> None:
 
 def uninstall() -> None:
     """Restore the SDK exactly as it was; wrappers still held by the SDK's caches now pass through."""
-    global _telemetry
-    _telemetry = _active.telemetry = None
+    _active.telemetry = None
     while _installed:
         owner, attr = _installed.pop()
         unwrap(owner, attr)

@@ -11,7 +11,7 @@ from opentelemetry.instrumentation.utils import is_instrumentation_enabled
 from opentelemetry.metrics import get_meter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from otel_openai import _config, _content, _wrap
+from otel_openai import _active, _config, _content
 from otel_openai import _semconv as sc
 from otel_openai._agents._plain import placeholder
 from otel_openai._agents._plain import plain as _plain
@@ -39,7 +39,7 @@ _global_metrics: Optional[AgentMetrics] = None
 
 def _tracer() -> trace.Tracer:
     """The instrumentor's tracer when instrumented (its provider), else the global one."""
-    telemetry = _wrap._telemetry
+    telemetry = _active.telemetry
     return telemetry.tracer if telemetry is not None else _global_tracer
 
 
@@ -47,7 +47,7 @@ def _metrics() -> AgentMetrics:
     """The instrumentor's metrics when instrumented (its provider), else the agent and tool histograms of the
     global meter provider, made on first use."""
     global _global_metrics
-    telemetry = _wrap._telemetry
+    telemetry = _active.telemetry
     if telemetry is not None:
         return telemetry.metrics
     if _global_metrics is None:

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
-from otel_openai import _wrap
+from otel_openai import _active
 from otel_openai._agents._scope import TRACED_TOOL, CallIdScope, Scope, ToolScope
 from otel_openai._agents._wrappers import run_async, run_sync, wrap
 
@@ -79,7 +79,7 @@ def run_tool_call(tool_call: Any, func: Callable[..., Any], /, **extra: Any) -> 
 
 def _runner_scope(runner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Union[ToolScope, CallIdScope, None]:
     """The span for ``ResponsesToolRunner._execute_function(run, item)``; None passes straight through."""
-    if _wrap._telemetry is None:
+    if _active.telemetry is None:
         return None
     try:
         run = args[0] if args else kwargs["run"]
