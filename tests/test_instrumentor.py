@@ -11,7 +11,7 @@ import wrapt
 
 from otel_openai import OpenAIInstrumentor, _active, _config, _wrap
 from otel_openai import _semconv as sc
-from tests.conftest import fixture_json, json_response, make_client
+from tests.conftest import fixture_json, json_response, make_client, sse_response
 
 MESSAGES = [{"role": "user", "content": "Hi"}]
 
@@ -62,6 +62,35 @@ def test_install_and_uninstall_replay_the_table(instrument: Any) -> None:
     assert [(o, a) for o, a, _ in after] == [(o, a) for o, a, _ in before]
     assert all(v_after is v_before for (_, _, v_after), (_, _, v_before) in zip(after, before))
     assert _active.telemetry is None and _wrap._installed == []
+
+
+def _raw_rows() -> list[Any]:
+    """The current raw value of every raw-response row this SDK has."""
+    found = []
+    for module, name, _wrapper, _required in _wrap.RAW_WRAPS:
+        owner: Any = importlib.import_module(module)
+        *path, attr = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        found.append(vars(owner)[attr])
+    return found
+
+
+def test_raw_response_rows_wrapped_with_the_first_raw_response(instrument: Any) -> None:
+    """The raw-response rows cost plain calls nothing: they are wrapped when a raw response first waits for
+    its ``parse()``, and ``uninstrument()`` restores them with the rest."""
+    before = _raw_rows()
+    instrument()
+    _chat()
+    assert all(a is b for a, b in zip(_raw_rows(), before))  # a plain call parses its own response
+    client = make_client(lambda r: sse_response([fixture_json("chat/plain.json")]))
+    raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+    assert all(isinstance(v, wrapt.FunctionWrapper) for v in _raw_rows())
+    raw.parse().close()
+    OpenAIInstrumentor().uninstrument()
+    assert all(a is b for a, b in zip(_raw_rows(), before))
+    instrument()
+    assert all(a is b for a, b in zip(_raw_rows(), before))  # a new instrument() starts without them
 
 
 def test_reinstrument_after_uninstrument(instrument: Any) -> None:

@@ -18,8 +18,8 @@ from otel_openai._agent_run import AgentRun
 from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
-from otel_openai._metrics import Metrics, Profile, metric_attributes
-from otel_openai._providers import client_attributes
+from otel_openai._metrics import Metrics, Profile, allowed, with_end
+from otel_openai._providers import client_attributes, client_entry
 from otel_openai._upload import upload_media
 
 _logger = logging.getLogger(__name__)
@@ -40,18 +40,48 @@ class Telemetry:
 def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings,
                      parent: Optional[context.Context] = None) -> Attributes:
     """The attributes a sampler sees: operation, provider, request model, server address and port."""
-    attrs: Attributes = {sc.OPERATION_NAME: api.operation}
-    model = as_str(body.get(api.model_key)) if api.model_key else None
-    if model is not None:
-        attrs[api.name_attribute] = model  # the request model, or retrieval's data source
-    # Provider, server and Azure attributes, computed once per client (an Azure deployment in the base URL
-    # overrides the body's model, so they come after it).
-    attrs.update(client_attributes(client, settings.provider_name, api.azure_deployment_path))
+    attrs = dict(_start(api, client, body, settings)[0])
     # Left by trace_agent: one context lookup per call (in ``parent`` when the span has an explicit one).
     agent = context.get_value(sc.CONTEXT_AGENT_NAME, parent)
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]
     return attrs
+
+
+# (start attributes, their allow-listed metric part, span name); shared between calls: never changed.
+_Start = tuple[Attributes, Attributes, str]
+_MAX_STARTS = 256  # distinct (operation, model) pairs kept per client before the cache starts over
+
+
+def _start(api: Api, client: Any, body: Mapping[str, Any], settings: Settings) -> _Start:
+    """Start attributes, metric attributes and span name of a call, computed once per client, base URL,
+    operation and request model (they depend on nothing else) and kept with the client's entry."""
+    derived = client_entry(client, settings.provider_name, api.azure_deployment_path).derived
+    raw = body.get(api.model_key) if api.model_key else None
+    # What the attributes depend on besides the client entry; not the Api itself (a frozen dataclass hashes
+    # in Python). Anything but a str names no model (and may not hash).
+    key = (api.operation, api.name_attribute, raw if raw.__class__ is str else None)
+    start: Optional[_Start] = derived.get(key)
+    if start is None:
+        if len(derived) >= _MAX_STARTS:
+            derived.clear()
+        start = derived[key] = _build_start(api, client, key[2], settings)
+    return start
+
+
+def _build_start(api: Api, client: Any, model: Optional[str], settings: Settings,
+                 extra: Optional[Attributes] = None) -> _Start:
+    attrs: Attributes = {sc.OPERATION_NAME: api.operation}
+    model = as_str(model)
+    if model is not None:
+        attrs[api.name_attribute] = model  # the request model, or retrieval's data source
+    # Provider, server and Azure attributes (an Azure deployment in the base URL overrides the body's model,
+    # so they come after it).
+    attrs.update(client_attributes(client, settings.provider_name, api.azure_deployment_path))
+    if extra:
+        attrs.update(extra)
+    name = attrs.get(api.name_attribute)
+    return attrs, allowed(attrs), f"{api.operation} {name}" if name else api.operation
 
 
 def _no_step(chunk: Any) -> None:
@@ -74,22 +104,33 @@ class Invocation:
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
     __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk",
-                 "_metrics", "_ttfc", "api", "attrs", "body", "parent", "span", "start", "step", "t")
+                 "_metric_attrs", "_metrics", "_ttfc", "api", "attrs", "body", "parent", "span", "start", "step",
+                 "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any],
-                 parent: Optional[context.Context] = None, extra: Optional[Attributes] = None) -> None:
+                 parent: Optional[context.Context] = None, extra: Optional[Attributes] = None,
+                 current: Optional[context.Context] = None) -> None:
         """``parent`` replaces the current context as the span's parent, and ``extra`` adds start attributes
-        (WebSocket generations: the context and session captured when the connection opened)."""
+        (WebSocket generations: the context and session captured when the connection opened); ``current`` is
+        the current context when the caller has already read it."""
         self.t = t
         self.api = api
         self.body = body
         self.parent = parent  # the context the span was started in (None: the current one)
-        self.attrs = start_attributes(api, client, body, t.settings, parent)
         if extra:
-            self.attrs.update(extra)
-        model = self.attrs.get(api.name_attribute)
-        name = f"{api.operation} {model}" if model else api.operation
-        self.span: Span = t.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=self.attrs)
+            raw = body.get(api.model_key) if api.model_key else None
+            attrs, self._metric_attrs, name = _build_start(api, client, raw, t.settings, extra)
+        else:
+            attrs, self._metric_attrs, name = _start(api, client, body, t.settings)
+        if current is None:
+            current = context.get_current()
+        # Left by trace_agent (in ``parent`` when the span has an explicit one): the cached start attributes
+        # are shared, so an agent's name goes onto a copy.
+        agent = (parent if parent is not None else current).get(sc.CONTEXT_AGENT_NAME)
+        if agent is not None:
+            attrs = {**attrs, sc.AGENT_NAME: agent}  # type: ignore[dict-item]
+        self.attrs = attrs  # shared between calls when cached: never changed
+        self.span: Span = t.tracer.start_span(name, context=parent, kind=SpanKind.CLIENT, attributes=attrs)
         self.start = time.perf_counter()
         self._ended = False
         self._acc: Optional[Accumulator] = None
@@ -101,7 +142,7 @@ class Invocation:
         self._metrics: Profile = t.metrics.profile(api.operation)
         # A model call inside an Agents SDK agent span: counted there, and its tool calls reported at the end.
         self._agent_run: Optional[AgentRun] = (
-            context.get_value(sc.CONTEXT_AGENT_RUN) if api.operation == sc.OP_CHAT else None  # type: ignore[assignment]
+            current.get(sc.CONTEXT_AGENT_RUN) if api.operation == sc.OP_CHAT else None  # type: ignore[assignment]
         )
         if self._agent_run is not None:
             self._agent_run.model_call_started()
@@ -156,7 +197,11 @@ class Invocation:
 
     def end_response(self, response: Any) -> None:
         """A complete, non-streamed response."""
-        attrs = self._guard(self.api.response_attributes, response) or {}
+        try:
+            attrs = self.api.response_attributes(response)
+        except Exception:
+            _logger.debug("otel-openai: response attributes not recorded", exc_info=True)
+            attrs = {}
         if self.t.settings.content_on_span and self.span.is_recording():
             attrs.update(self._guard(self._response_content, response) or {})
         if self._agent_run is not None:
@@ -223,7 +268,7 @@ class Invocation:
 
     def _stream_metric_attributes(self) -> Attributes:
         response_attrs = self._acc.attributes() if self._acc is not None else None
-        attrs = metric_attributes(self.attrs, response_attrs)
+        attrs = with_end(self._metric_attrs, response_attrs) if response_attrs else self._metric_attrs.copy()
         attrs.pop(sc.ERROR_TYPE, None)  # not a dimension of the per-chunk histogram
         return attrs
 
@@ -267,7 +312,8 @@ class Invocation:
 
     def _end(self, attrs: Attributes, exc: Optional[BaseException], output: Optional[Callable[..., Any]] = None,
              *args: Any) -> None:
-        """The one place a span ends; ``output(*args, map_media)`` builds the output messages, only if wanted."""
+        """The one place a span ends; ``output(*args, map_media)`` builds the output messages, only if wanted.
+        Each step is guarded on its own (inline ``try``s: no guard frame per step on every call)."""
         if self._ended:
             return
         self._ended = True
@@ -275,25 +321,42 @@ class Invocation:
         if exc is not None:
             attrs[sc.ERROR_TYPE] = error_type(exc)
         settings = self.t.settings
+        messages = None
         # Output content is built only where it can go: a recording span or an event.
-        wanted = settings.content_on_event or (settings.content_on_span and self.span.is_recording())
-        messages = self._guard(output, *args, settings.map_media) if output is not None and wanted else None
-        if messages is not None:
-            messages = self._guard(self._finish_content, messages)
-        self._guard(self._record_span, attrs, messages, exc)
-        self._guard(self._record_metrics, attrs, duration, exc)
+        if output is not None and (settings.content_on_event
+                                   or (settings.content_on_span and self.span.is_recording())):
+            messages = self._guard(output, *args, settings.map_media)
+            if messages is not None:
+                messages = self._guard(self._finish_content, messages)
+        try:
+            self._record_span(attrs, messages, exc)
+        except Exception:
+            _logger.debug("otel-openai: span attributes not recorded", exc_info=True)
+        try:
+            # One attribute dict per call, shared by every point that has the same dimensions.
+            self._metrics.record_end(with_end(self._metric_attrs, attrs), duration, attrs, exc is not None,
+                                     self._ttfc)
+        except Exception:
+            _logger.debug("otel-openai: metrics not recorded", exc_info=True)
         if settings.content_on_event:
             self._guard(self._emit_details, attrs, messages)
         if exc is not None:
             self._guard(self._emit_exception, exc)
-        self._guard(self.span.end)
+        try:
+            self.span.end()
+        except Exception:
+            _logger.debug("otel-openai: span not ended", exc_info=True)
 
     def _record_span(self, attrs: Attributes, messages: Optional[Messages], exc: Optional[BaseException]) -> None:
         span = self.span
         if not span.is_recording():
             return
         # One set_attributes for the request's attributes and the response's (which win on a clash).
-        request = self._guard(self._request_attributes) or {}
+        try:
+            request = self._request_attributes()
+        except Exception:
+            _logger.debug("otel-openai: request attributes not recorded", exc_info=True)
+            request = {}
         request.update(attrs)
         if messages and self.t.settings.content_on_span:
             request[sc.OUTPUT_MESSAGES] = _content.to_json(messages)
@@ -304,11 +367,6 @@ class Invocation:
         elif sc.ERROR_TYPE in attrs:
             # The call returned, but its body reports a failure (a failed Responses stream or response).
             span.set_status(Status(StatusCode.ERROR, str(attrs[sc.ERROR_TYPE])))
-
-    def _record_metrics(self, attrs: Attributes, duration: float, exc: Optional[BaseException]) -> None:
-        # One attribute dict per call, shared by every point that has the same dimensions.
-        self._metrics.record_end(metric_attributes(self.attrs, attrs), duration, attrs, exc is not None,
-                                 self._ttfc)
 
     def _emit_details(self, attrs: Attributes, messages: Optional[Messages]) -> None:
         """The details event: start, request and response attributes, and the content as structured

@@ -24,29 +24,48 @@ _KNOWN_SUFFIXES = ((".openai.azure.com", sc.PROVIDER_AZURE),)
 _DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
+class ClientEntry:
+    """What is known of one client and base URL: its attributes, and a cache for what callers derive from
+    them (the start attributes per operation and model), which leaves with the client."""
+
+    __slots__ = ("attrs", "derived")
+
+    def __init__(self, attrs: Attributes) -> None:
+        self.attrs = attrs
+        self.derived: dict[Any, Any] = {}
+
+
 # By ``id(client)``: a weak reference to the client, the base URL object and provider override the entry was
-# computed for, and the attributes per ``deployment_path``. Only the base URL can change in a client's life,
+# computed for, and the entries per ``deployment_path``. Only the base URL can change in a client's life,
 # and the SDK replaces the URL object when it does: an identity check notices. A plain dict costs one lookup
 # per call (a WeakKeyDictionary would build a weak reference per lookup); an entry leaves with its client.
-_by_client: dict[int, tuple[weakref.ref[Any], Any, Optional[str], dict[bool, Attributes]]] = {}
+_by_client: dict[int, tuple[weakref.ref[Any], Any, Optional[str], dict[bool, ClientEntry]]] = {}
 
 
 def client_attributes(client: Any, override: Optional[str], deployment_path: bool) -> Attributes:
     """Provider name, server address and port, and Azure attributes of a client, computed once per client
     and base URL. The dict is shared between calls: copy it, never change it."""
-    url = client.base_url
+    return client_entry(client, override, deployment_path).attrs
+
+
+def client_entry(client: Any, override: Optional[str], deployment_path: bool) -> ClientEntry:
+    """The cached ``ClientEntry`` of a client and base URL (a fresh, uncached one when the client cannot be
+    weakly referenced)."""
+    # The SDK's ``base_url`` property returns ``_base_url`` (openai 1.x-3.x); openai 3 reaches it through a
+    # function-level import on every read, so the field is read directly when it is there.
+    url = client.__dict__.get("_base_url") or client.base_url
     key = id(client)
     cached = _by_client.get(key)
     if cached is None or cached[1] is not url or cached[2] != override or cached[0]() is not client:
         try:
             ref = weakref.ref(client, lambda _: _by_client.pop(key, None))
         except TypeError:  # a client that cannot be weakly referenced: computed every time
-            return _client_attributes(client, override, deployment_path)
+            return ClientEntry(_client_attributes(client, override, deployment_path))
         cached = _by_client[key] = (ref, url, override, {})
-    attrs = cached[3].get(deployment_path)
-    if attrs is None:
-        attrs = cached[3][deployment_path] = _client_attributes(client, override, deployment_path)
-    return attrs
+    entry = cached[3].get(deployment_path)
+    if entry is None:
+        entry = cached[3][deployment_path] = ClientEntry(_client_attributes(client, override, deployment_path))
+    return entry
 
 
 def _client_attributes(client: Any, override: Optional[str], deployment_path: bool) -> Attributes:

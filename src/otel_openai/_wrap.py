@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import logging
+import threading
 import weakref
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
@@ -18,7 +19,7 @@ from typing import Any, Callable, Optional
 import wrapt
 from opentelemetry import context, trace
 from opentelemetry.instrumentation.utils import is_instrumentation_enabled, unwrap
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanKind
 
 from otel_openai import _active, _websocket
 from otel_openai import _semconv as sc
@@ -36,6 +37,13 @@ try:  # the keys is_instrumentation_enabled() reads, so one read of the context 
     _SUPPRESS_KEYS: Optional[tuple[str, str]] = (_SUPPRESS_INSTRUMENTATION_KEY, _SUPPRESS_INSTRUMENTATION_KEY_PLAIN)
 except ImportError:  # pragma: no cover - an OpenTelemetry that moved them: ask it instead
     _SUPPRESS_KEYS = None
+
+try:  # the key trace.get_current_span() reads
+    from opentelemetry.trace.propagation import _SPAN_KEY as _IMPORTED_SPAN_KEY
+
+    _SPAN_KEY: Optional[str] = _IMPORTED_SPAN_KEY
+except ImportError:  # pragma: no cover
+    _SPAN_KEY = None
 
 # The active telemetry; None when uninstrumented. Every wrapper checks it first, because the SDK caches
 # bound methods (``with_raw_response``) that can outlive ``uninstrument()``.
@@ -78,7 +86,7 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Option
         body = _with_extra_body(api.request_body(options), options)
         if _already_traced(api, body, ctx):
             return None
-        return Invocation(t, api, client, body, ctx)
+        return Invocation(t, api, client, body, ctx, current=ctx)
     except Exception:
         _logger.debug("otel-openai: could not start a span", exc_info=True)
         return None
@@ -102,7 +110,9 @@ def _with_extra_body(body: Mapping[str, Any], options: Any) -> Mapping[str, Any]
 
 def _already_traced(api: Api, body: Mapping[str, Any], ctx: context.Context) -> bool:
     """True when another instrumentation's span for this same model call is current."""
-    span = trace.get_current_span(ctx)
+    span = ctx.get(_SPAN_KEY) if _SPAN_KEY is not None else trace.get_current_span(ctx)
+    if span is None or span.__class__ is NonRecordingSpan:
+        return False  # no span, or a remote parent: no failed attribute lookup (an exception) per call
     if getattr(span, "kind", None) is not SpanKind.CLIENT:
         return False
     attrs = getattr(span, "attributes", None) or {}
@@ -132,6 +142,8 @@ def _on_raw_response(invocation: Invocation, response: Any, stream: bool) -> Non
     if not stream and isinstance(response, _types["LegacyAPIResponse"]):
         invocation.end_response(response.parse())
         return
+    if not _raw_rows["installed"]:
+        _install_raw_rows()
     key = id(response)
     _pending[key] = _Pending(invocation, weakref.finalize(response, _on_collected, key))
 
@@ -276,13 +288,6 @@ WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
     # openai >= 1.0: every HTTP call, sync and async.
     ("openai._base_client", "SyncAPIClient.request", _sync_request, True),
     ("openai._base_client", "AsyncAPIClient.request", _async_request, True),
-    # with_raw_response (LegacyAPIResponse, parse() is sync for both clients) and
-    # with_streaming_response (APIResponse / AsyncAPIResponse), openai >= 1.0.
-    ("openai._legacy_response", "LegacyAPIResponse.parse", _sync_parse, False),
-    ("openai._response", "APIResponse.parse", _sync_parse, False),
-    ("openai._response", "AsyncAPIResponse.parse", _async_parse, False),
-    ("openai._response", "APIResponse.close", _sync_close, False),
-    ("openai._response", "AsyncAPIResponse.close", _async_close, False),
     # chat.completions.stream() helpers close the HTTP response, not the stream (openai >= 1.40).
     ("openai.lib.streaming.chat._completions", "ChatCompletionStream.close", _sync_helper_close, False),
     ("openai.lib.streaming.chat._completions", "AsyncChatCompletionStream.close", _async_helper_close, False),
@@ -298,6 +303,32 @@ WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
     # and their managers' enter; the rows, with the SDK versions each applies to, are in _websocket/_rows.py.
     *_websocket.WRAPS,
 )
+
+
+# Installed with the first raw response, not by instrument(): the SDK parses every response through
+# ``APIResponse.parse`` itself, so wrapped from the start these rows would cost every call a wrapper dispatch
+# for the few apps that use with_raw_response / with_streaming_response. uninstall() restores them too.
+RAW_WRAPS: tuple[tuple[str, str, Callable[..., Any], bool], ...] = (
+    # with_raw_response (LegacyAPIResponse, parse() is sync for both clients) and
+    # with_streaming_response (APIResponse / AsyncAPIResponse), openai >= 1.0.
+    ("openai._legacy_response", "LegacyAPIResponse.parse", _sync_parse, False),
+    ("openai._response", "APIResponse.parse", _sync_parse, False),
+    ("openai._response", "AsyncAPIResponse.parse", _async_parse, False),
+    ("openai._response", "APIResponse.close", _sync_close, False),
+    ("openai._response", "AsyncAPIResponse.close", _async_close, False),
+)
+_raw_rows = {"installed": False}
+_raw_lock = threading.Lock()
+
+
+def _install_raw_rows() -> None:
+    """Wrap ``RAW_WRAPS`` once per ``instrument()``, before the first raw response is registered."""
+    with _raw_lock:
+        if _raw_rows["installed"] or _active.telemetry is None:
+            return
+        for module, name, wrapper, _required in RAW_WRAPS:
+            _install_row(module, name, wrapper)
+        _raw_rows["installed"] = True
 
 
 def _load_types() -> None:
@@ -352,7 +383,9 @@ def _install_row(module: str, name: str, wrapper: Callable[..., Any]) -> None:
 
 def uninstall() -> None:
     """Restore the SDK exactly as it was; wrappers still held by the SDK's caches now pass through."""
-    _active.telemetry = None
-    while _installed:
-        owner, attr = _installed.pop()
-        unwrap(owner, attr)
+    with _raw_lock:
+        _active.telemetry = None
+        _raw_rows["installed"] = False
+        while _installed:
+            owner, attr = _installed.pop()
+            unwrap(owner, attr)

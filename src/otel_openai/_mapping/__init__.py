@@ -54,6 +54,8 @@ def json_body(options: Any) -> Mapping[str, Any]:
     """The request's JSON body. Multipart endpoints (uploads) keep their form fields here too: the SDK
     moves only the file objects into ``options.files``, which we never read."""
     body = options.json_data
+    if body.__class__ is dict:  # the usual case, without the Mapping ABC's instance check
+        return body
     return body if isinstance(body, Mapping) else {}
 
 
