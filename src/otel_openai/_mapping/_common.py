@@ -38,10 +38,13 @@ def get(obj: Any, name: str) -> Any:
 
 def fields(obj: Any) -> Mapping[str, Any]:
     """All field values of an SDK model or a mapping at once: the fast path for copying several fields."""
-    if isinstance(obj, dict):
+    if obj.__class__ is dict or isinstance(obj, dict):
         return obj
-    values = getattr(obj, "__dict__", None)
-    if not isinstance(values, dict):
+    try:
+        values = obj.__dict__  # an SDK model's fields (no exception: it has one)
+    except AttributeError:
+        values = None
+    if values.__class__ is not dict:
         return obj if isinstance(obj, Mapping) else {}
     extra = getattr(obj, "__pydantic_extra__", None)
     return {**extra, **values} if extra else values
@@ -49,7 +52,7 @@ def fields(obj: Any) -> Mapping[str, Any]:
 
 def copy_strings(attrs: Attributes, obj: Any, table: tuple[tuple[str, str], ...]) -> None:
     """Set each ``(field, attribute)`` of ``table`` whose field holds a non-empty string (or str enum)."""
-    values = fields(obj)
+    values = obj if obj.__class__ is dict else fields(obj)
     for field, attribute in table:
         value = values.get(field)
         if value.__class__ is str and value.isascii():  # the usual case, without the helpers' calls

@@ -21,41 +21,84 @@ from otel_openai._mapping._common import (
 )
 from otel_openai._mapping._usage import usage_attributes
 
-_FLOAT_PARAMS = (
-    ("temperature", sc.REQUEST_TEMPERATURE),
-    ("top_p", sc.REQUEST_TOP_P),
-    ("frequency_penalty", sc.REQUEST_FREQUENCY_PENALTY),
-    ("presence_penalty", sc.REQUEST_PRESENCE_PENALTY),
-)
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
 
 
 def request_attributes(body: Mapping[str, Any]) -> Attributes:
     """Request parameters the caller actually sent (the SDK already dropped omitted ones). A body sends a
-    few of them: an absent one costs one ``get``, no helper call."""
+    few of them: its keys are walked once and each parameter present runs its own setter."""
     attrs: Attributes = {sc.OPENAI_API_TYPE: sc.API_TYPE_CHAT}
-    for key, attr in _FLOAT_PARAMS:
-        value = body.get(key)
-        if value is not None:
-            put(attrs, attr, as_float(value))
-    max_tokens = as_int(body.get("max_completion_tokens"))
-    put(attrs, sc.REQUEST_MAX_TOKENS, max_tokens if max_tokens is not None else as_int(body.get("max_tokens")))
-    if body.get("stop") is not None:
-        put(attrs, sc.REQUEST_STOP_SEQUENCES, as_str_list(body["stop"]))
-    if body.get("seed") is not None:
-        put(attrs, sc.REQUEST_SEED, as_int(body["seed"]))
-    n = as_int(body.get("n"))
+    for key, value in body.items():
+        setter = _PARAMS.get(key)
+        if setter is not None and value is not None:
+            setter(attrs, value, body)
+    return attrs
+
+
+def _float_param(attribute: str) -> Any:
+    def set_float(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+        put(attrs, attribute, as_float(value))
+
+    return set_float
+
+
+def _max_completion_tokens(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.REQUEST_MAX_TOKENS, as_int(value))
+
+
+def _max_tokens(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    if as_int(body.get("max_completion_tokens")) is None:  # the newer parameter wins when both are valid
+        put(attrs, sc.REQUEST_MAX_TOKENS, as_int(value))
+
+
+def _stop(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.REQUEST_STOP_SEQUENCES, as_str_list(value))
+
+
+def _seed(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.REQUEST_SEED, as_int(value))
+
+
+def _choice_count(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    n = as_int(value)
     if n is not None and n != 1:
         attrs[sc.REQUEST_CHOICE_COUNT] = n
-    if body.get("stream") is True:
+
+
+def _stream(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    if value is True:
         attrs[sc.REQUEST_STREAM] = True
-    if body.get("modalities") is not None or body.get("response_format") is not None:
-        put(attrs, sc.OUTPUT_TYPE, output_type(body))
-    if body.get("reasoning_effort") is not None:
-        put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(body["reasoning_effort"]))
-    if body.get("service_tier") is not None:
-        put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, requested_tier(body))
-    return attrs
+
+
+def _output_type(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.OUTPUT_TYPE, output_type(body))  # modalities and response_format: set once, the same
+
+
+def _reasoning(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.REQUEST_REASONING_LEVEL, as_str(value))
+
+
+def _service_tier(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
+    put(attrs, sc.OPENAI_REQUEST_SERVICE_TIER, requested_tier(body))
+
+
+# Body key -> setter, run only for keys the body has (with a value).
+_PARAMS: dict[str, Any] = {
+    "temperature": _float_param(sc.REQUEST_TEMPERATURE),
+    "top_p": _float_param(sc.REQUEST_TOP_P),
+    "frequency_penalty": _float_param(sc.REQUEST_FREQUENCY_PENALTY),
+    "presence_penalty": _float_param(sc.REQUEST_PRESENCE_PENALTY),
+    "max_completion_tokens": _max_completion_tokens,
+    "max_tokens": _max_tokens,
+    "stop": _stop,
+    "seed": _seed,
+    "n": _choice_count,
+    "stream": _stream,
+    "modalities": _output_type,
+    "response_format": _output_type,
+    "reasoning_effort": _reasoning,
+    "service_tier": _service_tier,
+}
 
 
 def requested_tier(body: Mapping[str, Any]) -> Optional[str]:
@@ -84,11 +127,18 @@ def format_output_type(response_format: Any) -> Optional[str]:
 def response_attributes(response: Any) -> Attributes:
     """Id, model, finish reasons, fingerprint, service tier and usage of a ``ChatCompletion``."""
     values = fields(response)  # one read of the model's fields for all of them
-    attrs = common_response_attributes(values)
-    reasons = finish_reasons(values.get("choices"))
-    if reasons:
-        attrs[sc.RESPONSE_FINISH_REASONS] = reasons
-    attrs.update(usage_attributes(values.get("usage"), "prompt_tokens", "completion_tokens"))
+    attrs: Attributes = {}
+    copy_strings(attrs, values, _COMMON_RESPONSE_FIELDS)
+    choices = values.get("choices")
+    if choices.__class__ is list and len(choices) == 1:  # the usual single choice: no sort, no comprehension
+        reason = fields(choices[0]).get("finish_reason")
+        attrs[sc.RESPONSE_FINISH_REASONS] = [reason if reason.__class__ is str and reason
+                                             else reason_or_error(reason)]
+    else:
+        reasons = finish_reasons(choices)
+        if reasons:
+            attrs[sc.RESPONSE_FINISH_REASONS] = reasons
+    usage_attributes(values.get("usage"), "prompt_tokens", "completion_tokens", into=attrs)
     return attrs
 
 
