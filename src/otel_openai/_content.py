@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 _TRUNCATED = "…[truncated]"
 # Labels, not content: a part's type or a message's role cut short would break the schemas. Kept whole up to
@@ -126,10 +126,33 @@ def _encodable(text: str) -> bool:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
 
 
+def _c_encoder_args() -> Optional[tuple[Any, ...]]:
+    """The C encoder's constructor and arguments (after the fresh ``markers`` dict), as ``_ENCODER.encode``
+    builds it per call: calling it directly saves two Python frames. None where there is no C encoder or it
+    does not answer as ``encode`` does (a private API: checked once)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    args = (str, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    probe = {"a": [1, 2.5, "é\"\n", None, True, ()], "b": {"c": "d"}, "e": "x"}
+    try:
+        same = "".join(make({}, *args)(probe, 0)) == _ENCODER.encode(probe)
+    except Exception:  # any surprise means: use the public API
+        return None
+    return (make, args) if same else None
+
+
+_C_ENCODER = _c_encoder_args()
+
+
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:
-        text = _ENCODER.encode(value)
+        if _C_ENCODER is not None:
+            make, args = _C_ENCODER
+            text = "".join(make({}, *args)(value, 0))
+        else:
+            text = _ENCODER.encode(value)
     except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
     if text.isascii() or _encodable(text):
