@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from otel_openai import _semconv as sc
-from otel_openai._content import bounded, to_json
+from otel_openai._content import bounded, bounded_json, to_json
 from tests.conftest import event_value, fixture_json, json_response, make_client
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
@@ -198,6 +198,23 @@ def test_bounded() -> None:
     assert out["c"] == {"d": "short"}
     assert value["a"] == "abcdef"  # the input is not modified
     assert bounded(value, 0) is value
+
+
+@pytest.mark.parametrize("limit", [0, 3, 5, 6, 12, 40, 1000])
+def test_bounded_json(limit: int) -> None:
+    """``bounded_json`` is ``to_json(bounded(...))`` byte for byte, whether or not something is cut (long JSON
+    of short strings, a long label kept whole, tuples, non-finite floats, escapes, lone surrogates)."""
+    values: list[Any] = [
+        {"a": "abcdef", "b": ["xyz", ("uvwxyz", 7, None)], "c": {"d": "short"}},
+        [{"type": "generic", "generic_type": "x" * 10, "content": "ab"}] * 5,
+        {"role": "user", "parts": [{"type": "text", "content": 'quo"te\\n\u00e9'}]},
+        ["a", "b", "c", "d", "e", "f", "g"],
+        {"x": float("nan"), "y": "\ud800abc"},
+        "a long string",
+        [],
+    ]
+    for value in values:
+        assert bounded_json(value, limit) == to_json(bounded(value, limit))
 
 
 def test_to_json_compact() -> None:

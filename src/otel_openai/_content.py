@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Optional
 
 _TRUNCATED = "…[truncated]"
 # Labels, not content: a part's type or a message's role cut short would break the schemas. Kept whole up to
@@ -32,6 +32,30 @@ def bounded(value: Any, limit: int) -> Any:
     return value
 
 
+def bounded_json(value: Any, limit: int) -> str:
+    """``to_json(bounded(value, limit))`` without the copy in the usual case.
+
+    A string's JSON is at least as long as the string, so JSON no longer than ``limit`` holds no string to cut;
+    longer JSON is only encoded again when some string in it is really too long.
+    """
+    text = to_json(value)
+    if limit <= 0 or len(text) <= limit or _fits(value, limit):
+        return text
+    return to_json(bounded(value, limit))
+
+
+def _fits(value: Any, limit: int) -> bool:
+    """Whether ``bounded(value, limit)`` would cut nothing: no string longer than ``limit`` (labels included,
+    to keep this simple: a false answer only costs the copy)."""
+    if isinstance(value, str):
+        return len(value) <= limit
+    if isinstance(value, dict):
+        value = value.values()
+    elif not isinstance(value, (list, tuple)):
+        return True
+    return all(_fits(item, limit) for item in value)
+
+
 # Keys under which OpenAI payloads carry base64 media (audio deltas, generated images).
 _MEDIA_KEYS = frozenset({"data", "b64_json", "partial_image_b64", "audio"})
 
@@ -47,6 +71,9 @@ def without_media(value: Any) -> Any:
     return value
 
 
+_DECODER = json.JSONDecoder()
+
+
 def json_object(value: Any) -> dict[str, Any]:
     """Tool-call arguments or a tool result as the conventions want them: a JSON object.
 
@@ -57,7 +84,7 @@ def json_object(value: Any) -> dict[str, Any]:
         return dict(value)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
+            value = _DECODER.decode(value)  # ``json.loads`` without its frame (a BOM fails either way)
         except (ValueError, RecursionError):  # plain text, or JSON nested too deep to parse
             return {"value": value}
         if isinstance(value, dict):
@@ -95,10 +122,37 @@ def _encodable(text: str) -> bool:
     return True
 
 
+# One encoder for every call: ``json.dumps`` with options builds a new one each time.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+
+
+def _c_encoder_args() -> Optional[tuple[Any, ...]]:
+    """The C encoder's constructor and arguments (after the fresh ``markers`` dict), as ``_ENCODER.encode``
+    builds it per call: calling it directly saves two Python frames. None where there is no C encoder or it
+    does not answer as ``encode`` does (a private API: checked once)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    args = (str, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+    probe = {"a": [1, 2.5, "é\"\n", None, True, ()], "b": {"c": "d"}, "e": "x"}
+    try:
+        same = "".join(make({}, *args)(probe, 0)) == _ENCODER.encode(probe)
+    except Exception:  # any surprise means: use the public API
+        return None
+    return (make, args) if same else None
+
+
+_C_ENCODER = _c_encoder_args()
+
+
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:
-        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
+        if _C_ENCODER is not None:
+            make, args = _C_ENCODER
+            text = "".join(make({}, *args)(value, 0))
+        else:
+            text = _ENCODER.encode(value)
     except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
     if text.isascii() or _encodable(text):

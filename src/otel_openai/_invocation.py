@@ -158,14 +158,17 @@ class Invocation:
         """Request parameters and, with content on the span, the input content."""
         attrs = self.api.request_attributes(self.body)
         if self.t.settings.content_on_span:
+            limit = self.t.settings.max_content_length
             for key, value in self._input_content().items():
-                attrs[key] = _content.to_json(value)
+                attrs[key] = _content.bounded_json(value, limit)
             attrs.update(self._plain_content(self.api.request_content(self.body)))
         return attrs
 
     def _plain_content(self, content: dict[str, Any]) -> Attributes:
         """Opt-in content that is not messages (retrieval's query and documents): strings stay strings,
         anything else becomes compact JSON; bounded like messages."""
+        if not content:
+            return {}
         limit = self.t.settings.max_content_length
         return {key: value if isinstance(value, str) else _content.to_json(value)
                 for key, value in _content.bounded(content, limit).items()}
@@ -181,17 +184,20 @@ class Invocation:
             sc.SYSTEM_INSTRUCTIONS: api.system_instructions(body, media),
             sc.TOOL_DEFINITIONS: api.tool_definitions(body),
         }
-        inputs = {k: self._finish_content(v) for k, v in content.items() if v}
+        hook = settings.upload_hook
+        if hook is None:
+            inputs = {k: v for k, v in content.items() if v}
+        else:
+            inputs = {k: upload_media(v, hook, settings.capture_media) for k, v in content.items() if v}
         if settings.content_on_event:
             self._inputs = inputs
         return inputs
 
-    def _finish_content(self, content: Any) -> Any:
-        """Media through the upload hook (if any), then strings bounded: the form content is exported in."""
+    def _upload(self, content: Any) -> Any:
+        """Media through the upload hook. Strings are bounded where content is exported (``bounded_json`` for
+        the span, ``bounded`` for the event), so the span's JSON skips the copy when it is short."""
         settings = self.t.settings
-        if settings.upload_hook is not None:
-            content = upload_media(content, settings.upload_hook, settings.capture_media)
-        return _content.bounded(content, settings.max_content_length)
+        return upload_media(content, settings.upload_hook, settings.capture_media)  # type: ignore[arg-type]
 
     # --- outcomes ---------------------------------------------------------------------------------
 
@@ -326,8 +332,8 @@ class Invocation:
         if output is not None and (settings.content_on_event
                                    or (settings.content_on_span and self.span.is_recording())):
             messages = self._guard(output, *args, settings.map_media)
-            if messages is not None:
-                messages = self._guard(self._finish_content, messages)
+            if messages is not None and settings.upload_hook is not None:
+                messages = self._guard(self._upload, messages)
         try:
             self._record_span(attrs, messages, exc)
         except Exception:
@@ -358,8 +364,12 @@ class Invocation:
             _logger.debug("otel-openai: request attributes not recorded", exc_info=True)
             request = {}
         request.update(attrs)
-        if messages and self.t.settings.content_on_span:
-            request[sc.OUTPUT_MESSAGES] = _content.to_json(messages)
+        settings = self.t.settings
+        if messages and settings.content_on_span:
+            # Its own guard: output content that cannot be encoded loses only this attribute.
+            text = self._guard(_content.bounded_json, messages, settings.max_content_length)
+            if text is not None:
+                request[sc.OUTPUT_MESSAGES] = text
         span.set_attributes(request)
         if exc is not None:
             span.record_exception(exc)
@@ -377,7 +387,8 @@ class Invocation:
             content[sc.OUTPUT_MESSAGES] = messages
         record_attrs: dict[str, Any] = {**self.attrs, **(self._guard(self.api.request_attributes, self.body) or {}),
                                         **attrs}
-        record_attrs.update({k: _content.structured(v) for k, v in content.items()})
+        limit = self.t.settings.max_content_length
+        record_attrs.update({k: _content.structured(_content.bounded(v, limit)) for k, v in content.items()})
         self.t.events.emit(LogRecord(
             event_name=sc.EVENT_OPERATION_DETAILS,
             context=trace.set_span_in_context(self.span),

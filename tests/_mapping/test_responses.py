@@ -170,6 +170,18 @@ def test_accumulator_completed_stream() -> None:
     assert acc.output_messages(False)[0]["parts"] == [{"type": "text", "content": "Paris."}]
 
 
+def test_accumulator_cut_stream_text_per_output_index() -> None:
+    """A cut stream's text is joined per output index in index order, whatever order the deltas came in;
+    deltas that are no text are dropped, and an index with only those gives no part."""
+    acc = responses.ResponsesAccumulator(True)
+    for index, delta in [(1, "b1"), (0, "a1"), (0, None), (1, "b2"), (2, 7), (0, "a2")]:
+        acc.add(construct_type(type_=types.ResponseStreamEvent, value={
+            "type": "response.output_text.delta", "output_index": index, "delta": delta, "item_id": "m",
+            "content_index": 0}))
+    assert acc.output_messages(False) == [{"role": "assistant", "parts": [
+        {"type": "text", "content": "a1a2"}, {"type": "text", "content": "b1b2"}]}]
+
+
 def test_accumulator_cut_stream_without_capture() -> None:
     """Without capture a cut stream keeps no text, and reports id, model and finish reason ``error``."""
     acc = responses.ResponsesAccumulator(False)

@@ -6,15 +6,30 @@ does not fit a dedicated shape becomes a ``generic`` part (``generic_type`` says
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from functools import partial
+from typing import Any, Callable, Optional
 
 from otel_openai import _content
-from otel_openai._mapping._common import enum_value, get
+from otel_openai._mapping._common import enum_value, fields, get
 
 Part = dict[str, Any]
 
 # Why a withheld blob has no content (the ``stripped_reason`` proposed upstream in semantic-conventions-genai#144).
 MEDIA_WITHHELD = "media_capture_off"
+
+
+Reader = Callable[[str], Any]
+
+
+def reader(obj: Any) -> Reader:
+    """``get`` for one object read field by field: a plain dict's own ``get`` (what callers send), else ``get``
+    bound to it."""
+    return obj.get if obj.__class__ is dict else partial(get, obj)
+
+
+def model_reader(obj: Any) -> Reader:
+    """The reader for an SDK response model: one read of its fields (``fields``), then plain lookups."""
+    return fields(obj).get
 
 
 def text(content: Any) -> Part:

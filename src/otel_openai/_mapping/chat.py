@@ -201,21 +201,21 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
     messages = body.get("messages")
     if not isinstance(messages, (list, tuple)):
         return []
-    return [_input_message(m, capture_media) for m in messages]
+    return [_input_message(parts.reader(m), capture_media) for m in messages]
 
 
-def _input_message(message: Any, capture_media: bool) -> dict[str, Any]:
-    role = parts.role(get(message, "role"), "user")
+def _input_message(read: parts.Reader, capture_media: bool) -> dict[str, Any]:
+    role = parts.role(read("role"), "user")
     if role in ("tool", "function"):
-        call_id = get(message, "tool_call_id") if role == "tool" else get(message, "name")
-        msg_parts = [parts.tool_call_response(call_id, _tool_result(get(message, "content"), capture_media))]
+        call_id = read("tool_call_id") if role == "tool" else read("name")
+        msg_parts = [parts.tool_call_response(call_id, _tool_result(read("content"), capture_media))]
     else:
-        msg_parts = _message_parts(message, capture_media)
-        audio = get(message, "audio")
+        msg_parts = _message_parts(read, capture_media, parts.reader)
+        audio = read("audio")
         if audio is not None:  # an earlier audio answer, sent back by id
             msg_parts.append(parts.generic("audio", {"id": get(audio, "id")}))
     out: dict[str, Any] = {"role": role, "parts": msg_parts}
-    name = get(message, "name")
+    name = read("name")
     if isinstance(name, str) and name and role != "function":
         out["name"] = name
     return out
@@ -226,26 +226,29 @@ def _tool_result(content: Any, capture_media: bool) -> Any:
     return content if content is None or isinstance(content, str) else parts.content_parts(content, capture_media)
 
 
-def _message_parts(message: Any, capture_media: bool) -> list[parts.Part]:
-    """Content, tool calls and refusal of a user, system or assistant message, in that order."""
-    msg_parts = parts.content_parts(get(message, "content"), capture_media)
-    msg_parts.extend(_tool_call_parts(message))
-    refusal = get(message, "refusal")
+def _message_parts(read: parts.Reader, capture_media: bool, reader: Any) -> list[parts.Part]:
+    """Content, tool calls and refusal of a user, system or assistant message, in that order; ``reader``
+    reads its tool calls (``parts.reader``, or ``parts.model_reader`` for a response's)."""
+    msg_parts = parts.content_parts(read("content"), capture_media)
+    calls, legacy = read("tool_calls"), read("function_call")
+    if calls or legacy is not None:
+        msg_parts.extend(_tool_call_parts(calls, legacy, reader))
+    refusal = read("refusal")
     if refusal:
         msg_parts.append(parts.generic("refusal", {"content": refusal}))
     return msg_parts
 
 
-def _tool_call_parts(message: Any) -> list[parts.Part]:
+def _tool_call_parts(calls: Any, legacy: Any, reader: Any) -> list[parts.Part]:
     found = []
-    calls = get(message, "tool_calls")
     if isinstance(calls, (list, tuple)):
         for call in calls:
-            function = get(call, "function") or get(call, "custom")
-            arguments = get(function, "arguments")
-            found.append(parts.tool_call(get(call, "id"), get(function, "name"),
-                                         arguments if arguments is not None else get(function, "input")))
-    legacy = get(message, "function_call")
+            read = reader(call)
+            function = read("function") or read("custom")
+            read_function = reader(function)
+            arguments = read_function("arguments")
+            found.append(parts.tool_call(read("id"), read_function("name"),
+                                         arguments if arguments is not None else read_function("input")))
     if legacy is not None:
         found.append(parts.tool_call(None, get(legacy, "name"), get(legacy, "arguments")))
     return found
@@ -261,13 +264,13 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 
 
 def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
-    message = get(choice, "message")
-    msg_parts = _message_parts(message, capture_media)
-    audio = get(message, "audio")
+    read = parts.model_reader(get(choice, "message"))
+    msg_parts = _message_parts(read, capture_media, parts.model_reader)
+    audio = read("audio")
     if audio is not None:
         msg_parts.append(_audio_output(audio, capture_media))
     # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
-    return {"role": parts.role(get(message, "role"), "assistant"), "parts": msg_parts}
+    return {"role": parts.role(read("role"), "assistant"), "parts": msg_parts}
 
 
 def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
@@ -288,9 +291,10 @@ def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _tool_definition(tool: Any) -> dict[str, Any]:
     """``{"type": "function", "function": {...}}`` (or ``custom``) as a definition whose name is always set."""
-    kind = get(tool, "type")
+    read = parts.reader(tool)
+    kind = read("type")
     kind = kind if isinstance(kind, str) and kind else "function"
-    spec = get(tool, kind)
+    spec = read(kind)
     name = get(spec, "name")
     out: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
     return tool_details(out, spec)
@@ -299,15 +303,17 @@ def _tool_definition(tool: Any) -> dict[str, Any]:
 def tool_details(out: dict[str, Any], spec: Any) -> dict[str, Any]:
     """A tool's description and parameters where the schema accepts them (a string; a JSON Schema, i.e. an
     object or a boolean), plus its ``strict`` and ``format`` settings."""
-    description, parameters = get(spec, "description"), get(spec, "parameters")
+    read = parts.reader(spec)
+    description, parameters = read("description"), read("parameters")
     if isinstance(description, str):
         out["description"] = description
     if isinstance(parameters, (dict, bool)):
         out["parameters"] = parameters
-    for key in ("strict", "format"):
-        value = get(spec, key)
-        if value is not None:
-            out[key] = value
+    strict, fmt = read("strict"), read("format")
+    if strict is not None:
+        out["strict"] = strict
+    if fmt is not None:
+        out["format"] = fmt
     return out
 
 

@@ -362,7 +362,7 @@ class ResponsesAccumulator:
     friends) supplies everything; text deltas and finished items are kept, when capturing, only to
     report a stream cut short. Nothing outlives the span: the invocation drops it when the span ends."""
 
-    __slots__ = ("_capture", "_error", "_final", "_items", "_latest", "_text")
+    __slots__ = ("_at", "_capture", "_error", "_final", "_items", "_latest", "_run", "_text")
 
     # What a ``Response`` says; the fetch_response twin below reports no usage.
     _describe = staticmethod(response_attributes)
@@ -373,7 +373,11 @@ class ResponsesAccumulator:
         self._final: Any = None
         self._error: Optional[str] = None
         self._items: dict[int, Any] = {}
-        self._text: dict[int, list[str]] = {}
+        # Text deltas per output index, as sent (non-strings dropped at the end); ``_run`` is the list of the
+        # index ``_at`` that the last delta went to, so a delta costs one comparison and one append.
+        self._text: dict[Any, list[Any]] = {}
+        self._at: Any = self
+        self._run: list[Any] = []
 
     def add(self, event: Any) -> bool:
         # ``getattr``, not ``event.type``: on these pydantic events CPython 3.11's attribute-load fast path
@@ -381,9 +385,11 @@ class ResponsesAccumulator:
         kind = getattr(event, "type", None)
         if kind == "response.output_text.delta":  # nearly every event: nothing else is read unless capturing
             if self._capture:
-                delta = getattr(event, "delta", None)
-                if isinstance(delta, str):
-                    self._text.setdefault(getattr(event, "output_index", 0), []).append(delta)
+                index = getattr(event, "output_index", 0)
+                if index != self._at:
+                    self._run = self._text.setdefault(index, [])
+                    self._at = index
+                self._run.append(getattr(event, "delta", None))
             return True
         if kind in _FINAL_EVENTS:
             self._final = self._latest = event.response
@@ -413,12 +419,14 @@ class ResponsesAccumulator:
     def output_messages(self, capture_media: bool) -> list[dict[str, Any]]:
         if self._final is not None:
             return output_messages(self._final, capture_media)
+        text = {i: [d for d in run if isinstance(d, str)] for i, run in self._text.items()}
+        text = {i: run for i, run in text.items() if run}
         msg_parts: list[parts.Part] = []
-        for index in sorted(set(self._items) | set(self._text)):
+        for index in sorted(set(self._items) | set(text)):
             if index in self._items:
                 msg_parts.extend(item_parts(self._items[index], capture_media))
             else:
-                msg_parts.append(parts.text("".join(self._text[index])))
+                msg_parts.append(parts.text("".join(text[index])))
         return [{"role": "assistant", "parts": msg_parts}] if msg_parts else []
 
 
