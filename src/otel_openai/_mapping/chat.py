@@ -348,6 +348,33 @@ class ChatAccumulator:
             self._ids = {}
 
     def add(self, chunk: Any) -> bool:
+        # Per chunk, the fields are read from the model's ``__dict__``: an attribute read on an SDK model goes
+        # through pydantic's ``__getattr__`` hook (hundreds of instructions each), a dict lookup does not.
+        try:
+            values = chunk.__dict__
+            (one,) = values["choices"]  # exactly one choice, the usual case; anything else takes ``_add``
+            one = one.__dict__
+            usage = values["usage"]  # absent from some SDKs' chunks: ``_add`` finds it among the extras
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return self._add(chunk)
+        if usage is not None:
+            self._usage = usage
+        if self._first is None and values.get("id"):
+            self._first = chunk
+        index = one["index"]
+        if index >= self._choices:
+            self._choices = index + 1
+        reason = one["finish_reason"]
+        if reason is not None:
+            self._finish[index] = reason
+        if self._capture:
+            self._add_delta(index, one["delta"])
+        elif self._ids is not None:
+            self._add_ids(one["delta"])
+        return True
+
+    def _add(self, chunk: Any) -> bool:
+        """``add`` by attribute: any chunk shape (several choices, none, other SDK versions)."""
         if self._first is None and chunk.id:
             # Azure opens with a prompt-filter chunk whose id and model are empty; skip it.
             self._first = chunk
