@@ -18,7 +18,7 @@ from otel_openai._agent_run import AgentRun
 from otel_openai._config import Settings
 from otel_openai._mapping import Accumulator, Api, Messages
 from otel_openai._mapping._common import Attributes, as_str
-from otel_openai._metrics import Metrics, Profile, allowed, with_end
+from otel_openai._metrics import METRIC_ATTRIBUTES, Metrics, Profile, allowed, with_end
 from otel_openai._providers import client_attributes, client_entry
 from otel_openai._upload import upload_media
 
@@ -158,10 +158,14 @@ class Invocation:
         """Request parameters and, with content on the span, the input content."""
         attrs = self.api.request_attributes(self.body)
         if self.t.settings.content_on_span:
-            limit = self.t.settings.max_content_length
-            for key, value in self._input_content().items():
-                attrs[key] = _content.bounded_json(value, limit)
-            attrs.update(self._plain_content(self.api.request_content(self.body)))
+            attrs.update(self._request_content())
+        return attrs
+
+    def _request_content(self) -> Attributes:
+        """The input content as span attributes: messages as bounded JSON, other content (retrieval) plain."""
+        limit = self.t.settings.max_content_length
+        attrs: Attributes = {key: _content.bounded_json(value, limit) for key, value in self._input_content().items()}
+        attrs.update(self._plain_content(self.api.request_content(self.body)))
         return attrs
 
     def _plain_content(self, content: dict[str, Any]) -> Attributes:
@@ -340,8 +344,12 @@ class Invocation:
             _logger.debug("otel-openai: span attributes not recorded", exc_info=True)
         try:
             # One attribute dict per call, shared by every point that has the same dimensions.
-            self._metrics.record_end(with_end(self._metric_attrs, attrs), duration, attrs, exc is not None,
-                                     self._ttfc)
+            metric = self._metric_attrs.copy()  # with_end(), inlined: the allow-listed keys the response set
+            for key in attrs.keys() & METRIC_ATTRIBUTES:
+                value = attrs[key]
+                if value is not None:
+                    metric[key] = value
+            self._metrics.record_end(metric, duration, attrs, exc is not None, self._ttfc)
         except Exception:
             _logger.debug("otel-openai: metrics not recorded", exc_info=True)
         if settings.content_on_event:
@@ -359,7 +367,9 @@ class Invocation:
             return
         # One set_attributes for the request's attributes and the response's (which win on a clash).
         try:
-            request = self._request_attributes()
+            request = self.api.request_attributes(self.body)
+            if self.t.settings.content_on_span:
+                request.update(self._request_content())
         except Exception:
             _logger.debug("otel-openai: request attributes not recorded", exc_info=True)
             request = {}

@@ -34,7 +34,7 @@ AGENT_DURATION_BUCKETS = tuple(0.1 * 2**i for i in range(13))  # 0.1 … 409.6 s
 
 # The allow-list as a tuple: building a point's attributes walks it once (no dict merges).
 _ALLOWED = tuple(sorted(sc.METRIC_ATTRIBUTE_ALLOW_LIST))
-_ALLOWED_SET = sc.METRIC_ATTRIBUTE_ALLOW_LIST
+METRIC_ATTRIBUTES = _ALLOWED_SET = sc.METRIC_ATTRIBUTE_ALLOW_LIST
 INFERENCE_OPERATIONS = frozenset({sc.OP_CHAT, sc.OP_TEXT_COMPLETION, sc.OP_GENERATE_CONTENT})
 
 # Latest mode: (counter metric, total attribute, {modality: split attribute}) per token category. Splits are

@@ -71,20 +71,33 @@ _pending: dict[int, _Pending] = {}
 
 
 def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Optional[Invocation]:
-    """Start a span if this request is one we trace; None means pass straight through."""
+    """Start a span if this request is one we trace; None means pass straight through. Runs on every call:
+    the usual path calls no helper of ours but ``route`` (each Python call costs hundreds of instructions)."""
     t = _active.telemetry
     if t is None:
         return None
     try:
         ctx = context.get_current()  # read once: suppression, the current span, trace_agent's values
-        if not _instrumentation_enabled(ctx):
+        if _SUPPRESS_KEYS is None:
+            if not is_instrumentation_enabled():
+                return None
+        elif ctx.get(_SUPPRESS_KEYS[0]) or ctx.get(_SUPPRESS_KEYS[1]):  # is_instrumentation_enabled(), inlined
             return None
         options = args[1] if len(args) > 1 else kwargs["options"]
-        api = route(options.method, options.url)
+        try:  # FinalRequestOptions' fields in one read (each attribute read of a model goes through its hooks)
+            values = options.__dict__
+            method, url, extra = values["method"], values["url"], values.get("extra_json")
+        except (AttributeError, KeyError):
+            method, url, extra = options.method, options.url, getattr(options, "extra_json", None)
+        api = route(method, url)
         if api is None:
             return None
-        body = _with_extra_body(api.request_body(options), options)
-        if _already_traced(api, body, ctx):
+        body = api.request_body(options)
+        if extra:  # usually None
+            body = _with_extra_body(body, extra)
+        span = ctx.get(_SPAN_KEY) if _SPAN_KEY is not None else trace.get_current_span(ctx)
+        # No span, or a remote parent (no failed attribute lookup, an exception, per call): not traced yet.
+        if span is not None and span.__class__ is not NonRecordingSpan and _already_traced(api, body, span):
             return None
         return Invocation(t, api, client, body, ctx, current=ctx)
     except Exception:
@@ -92,27 +105,14 @@ def _begin(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Option
         return None
 
 
-def _instrumentation_enabled(ctx: context.Context) -> bool:
-    """``is_instrumentation_enabled()``, reading the context the caller already holds."""
-    if _SUPPRESS_KEYS is None:
-        return is_instrumentation_enabled()
-    return not (ctx.get(_SUPPRESS_KEYS[0]) or ctx.get(_SUPPRESS_KEYS[1]))
-
-
-def _with_extra_body(body: Mapping[str, Any], options: Any) -> Mapping[str, Any]:
+def _with_extra_body(body: Mapping[str, Any], extra: Any) -> Mapping[str, Any]:
     """The body as sent: the SDK merges ``extra_body`` over ``json_data`` (where SDKs too old to know a
     parameter, such as ``max_completion_tokens`` on openai 1.40, make users put it)."""
-    extra = getattr(options, "extra_json", None)
-    if extra and isinstance(extra, Mapping):  # usually None: skip the ABC check
-        return {**body, **extra}
-    return body
+    return {**body, **extra} if isinstance(extra, Mapping) else body
 
 
-def _already_traced(api: Api, body: Mapping[str, Any], ctx: context.Context) -> bool:
-    """True when another instrumentation's span for this same model call is current."""
-    span = ctx.get(_SPAN_KEY) if _SPAN_KEY is not None else trace.get_current_span(ctx)
-    if span is None or span.__class__ is NonRecordingSpan:
-        return False  # no span, or a remote parent: no failed attribute lookup (an exception) per call
+def _already_traced(api: Api, body: Mapping[str, Any], span: Any) -> bool:
+    """True when ``span``, the current one, is another instrumentation's span for this same model call."""
     if getattr(span, "kind", None) is not SpanKind.CLIENT:
         return False
     attrs = getattr(span, "attributes", None) or {}

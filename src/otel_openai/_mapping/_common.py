@@ -38,13 +38,25 @@ def get(obj: Any, name: str) -> Any:
 
 def fields(obj: Any) -> Mapping[str, Any]:
     """All field values of an SDK model or a mapping at once: the fast path for copying several fields."""
-    if obj.__class__ is dict or isinstance(obj, dict):
+    if obj.__class__ is dict:
         return obj
-    try:
-        values = obj.__dict__  # an SDK model's fields (no exception: it has one)
+    try:  # an SDK model: its fields and its extra fields, read without getattr's calls
+        values = obj.__dict__
+        extra = obj.__pydantic_extra__
     except AttributeError:
-        values = None
+        return _other_fields(obj)
     if values.__class__ is not dict:
+        return _other_fields(obj)
+    return {**extra, **values} if extra else values
+
+
+def _other_fields(obj: Any) -> Mapping[str, Any]:
+    """``fields`` of anything but a dict or a pydantic v2 model: a dict subclass, an object with a ``__dict__``
+    (pydantic v1 models too), another mapping, or nothing."""
+    if isinstance(obj, dict):
+        return obj
+    values = getattr(obj, "__dict__", None)
+    if not isinstance(values, dict):
         return obj if isinstance(obj, Mapping) else {}
     extra = getattr(obj, "__pydantic_extra__", None)
     return {**extra, **values} if extra else values

@@ -37,7 +37,10 @@ def request_attributes(body: Mapping[str, Any]) -> Attributes:
 
 def _float_param(attribute: str) -> Any:
     def set_float(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
-        put(attrs, attribute, as_float(value))
+        if value.__class__ is float:  # the usual case, without the helpers' calls
+            attrs[attribute] = value
+        else:
+            put(attrs, attribute, as_float(value))
 
     return set_float
 
@@ -47,7 +50,8 @@ def _max_completion_tokens(attrs: Attributes, value: Any, body: Mapping[str, Any
 
 
 def _max_tokens(attrs: Attributes, value: Any, body: Mapping[str, Any]) -> None:
-    if as_int(body.get("max_completion_tokens")) is None:  # the newer parameter wins when both are valid
+    newer = body.get("max_completion_tokens")
+    if newer is None or as_int(newer) is None:  # the newer parameter wins when both are valid
         put(attrs, sc.REQUEST_MAX_TOKENS, as_int(value))
 
 
@@ -131,7 +135,8 @@ def response_attributes(response: Any) -> Attributes:
     copy_strings(attrs, values, _COMMON_RESPONSE_FIELDS)
     choices = values.get("choices")
     if choices.__class__ is list and len(choices) == 1:  # the usual single choice: no sort, no comprehension
-        reason = fields(choices[0]).get("finish_reason")
+        choice = choices[0]
+        reason = (choice if choice.__class__ is dict else fields(choice)).get("finish_reason")
         attrs[sc.RESPONSE_FINISH_REASONS] = [reason if reason.__class__ is str and reason
                                              else reason_or_error(reason)]
     else:
