@@ -404,14 +404,19 @@ class ChatAccumulator:
     def _add_delta(self, index: int, delta: Any) -> None:
         if delta is None:
             return
-        content = delta.content
+        try:  # the delta's fields in one read, as ``add`` reads the chunk's
+            values = delta.__dict__
+            content, refusal, calls = values["content"], values.get("refusal"), values["tool_calls"]
+        except (AttributeError, KeyError):
+            # Refusals stream as their own fragments; getattr because SDKs before 1.40 lack the field.
+            content, refusal, calls = delta.content, getattr(delta, "refusal", None), delta.tool_calls
         if content:
-            self._text.setdefault(index, []).append(content)
-        # Refusals stream as their own fragments; getattr because SDKs before 1.40 lack the field.
-        refusal = getattr(delta, "refusal", None)
+            text = self._text.get(index)
+            if text is None:
+                text = self._text[index] = []
+            text.append(content)
         if refusal:
             self._refusal.setdefault(index, []).append(refusal)
-        calls = delta.tool_calls
         if calls:
             slots = self._tools.setdefault(index, {})
             for call in calls:
