@@ -72,7 +72,8 @@ def without_media(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder()
-_SCAN = _DECODER.scan_once  # what ``decode`` runs after skipping whitespace: (value, end), StopIteration if none
+# What ``decode`` runs after skipping whitespace: (value, end), StopIteration if there is no value.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
 _WHITESPACE = " \t\n\r"  # what ``decode`` skips around the value
 
 
@@ -165,10 +166,7 @@ _C_ENCODER = _c_encoder()
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:
-        if _C_ENCODER is not None:
-            text = "".join(_C_ENCODER(value, 0))
-        else:
-            text = _ENCODER.encode(value)
+        text = "".join(_C_ENCODER(value, 0)) if _C_ENCODER is not None else _ENCODER.encode(value)
     except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
     if text.isascii() or _encodable(text):

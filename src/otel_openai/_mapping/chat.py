@@ -262,6 +262,7 @@ def _add_tool_call_parts(found: list[parts.Part], calls: Any, legacy: Any, model
         for call in calls:
             read = call.get if call.__class__ is dict else fields(call).get if model else parts.reader(call)
             function = read("function") or read("custom")
+            read_function: parts.Reader
             if function.__class__ is dict:
                 read_function = function.get
             else:
