@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from otel_openai import _semconv as sc
-from otel_openai._content import bounded, bounded_json, to_json
+from otel_openai._content import bounded, bounded_json, json_object, to_json
 from tests.conftest import event_value, fixture_json, json_response, make_client
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
@@ -215,6 +215,22 @@ def test_bounded_json(limit: int) -> None:
     ]
     for value in values:
         assert bounded_json(value, limit) == to_json(bounded(value, limit))
+
+
+@pytest.mark.parametrize("text", [
+    '{"city":"Lisbon"}', ' {"a": 1} ', '{"a": 1}\n', '\t[1, 2]', "[1, 2]", "42", '"quoted"', "null", "NaN",
+    "plain text", "", " ", "{not json", '{"a": 1} trailing', "\ufeff{}", "[" * 100_000,
+])
+def test_json_object_as_decoder(text: str) -> None:
+    """A string is read as ``json.JSONDecoder().decode`` reads it (whitespace around the value allowed, nothing
+    else): a JSON object is kept, other JSON wrapped as its value, anything else wrapped as the text."""
+    try:
+        parsed: Any = json.JSONDecoder().decode(text)
+    except (ValueError, RecursionError):
+        expected: Any = {"value": text}
+    else:
+        expected = parsed if isinstance(parsed, dict) else {"value": parsed}
+    assert repr(json_object(text)) == repr(expected)  # repr: NaN equals itself
 
 
 def test_to_json_compact() -> None:

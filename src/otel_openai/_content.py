@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 _TRUNCATED = "…[truncated]"
 # Labels, not content: a part's type or a message's role cut short would break the schemas. Kept whole up to
@@ -72,6 +72,9 @@ def without_media(value: Any) -> Any:
 
 
 _DECODER = json.JSONDecoder()
+# What ``decode`` runs after skipping whitespace: (value, end), StopIteration if there is no value.
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+_WHITESPACE = " \t\n\r"  # what ``decode`` skips around the value
 
 
 def json_object(value: Any) -> dict[str, Any]:
@@ -80,6 +83,15 @@ def json_object(value: Any) -> dict[str, Any]:
     A mapping is kept; a string holding a JSON object is parsed. Anything else (plain text, a list, a number,
     a string holding JSON that is no object) is wrapped as ``{"value": ...}``, parsed when it was JSON.
     """
+    if value.__class__ is str:  # the usual case: the C scanner alone, no decoder frames
+        try:
+            parsed, end = _SCAN(value, 0)
+        except (StopIteration, ValueError, RecursionError):  # no JSON value at 0: plain text, or whitespace first
+            if not value or value[0] not in _WHITESPACE:
+                return {"value": value}
+        else:
+            if end == len(value):
+                return parsed if parsed.__class__ is dict else {"value": parsed}
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, str):
@@ -126,33 +138,35 @@ def _encodable(text: str) -> bool:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str, allow_nan=False)
 
 
-def _c_encoder_args() -> Optional[tuple[Any, ...]]:
-    """The C encoder's constructor and arguments (after the fresh ``markers`` dict), as ``_ENCODER.encode``
-    builds it per call: calling it directly saves two Python frames. None where there is no C encoder or it
-    does not answer as ``encode`` does (a private API: checked once)."""
+def _c_encoder() -> Optional[Callable[[Any, int], Any]]:
+    """The C encoder ``_ENCODER.encode`` builds per call, built once: calling it directly saves two Python
+    frames. None where there is no C encoder or it does not answer as ``encode`` does (a private API: checked
+    once).
+
+    Without circular-reference markers (``check_circular=False``): they cost a dict insert and delete per
+    container, and content is built from JSON-like request and response data. A cycle (only from a caller's
+    own objects) fails either way: ``RecursionError`` here, where the checked encoder's ``ValueError`` led
+    to ``_finite``'s.
+    """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:
         return None
-    args = (str, json.encoder.encode_basestring, None, ":", ",", False, False, False)
     probe = {"a": [1, 2.5, "é\"\n", None, True, ()], "b": {"c": "d"}, "e": "x"}
     try:
-        same = "".join(make({}, *args)(probe, 0)) == _ENCODER.encode(probe)
+        encode = make(None, str, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+        same = "".join(encode(probe, 0)) == _ENCODER.encode(probe)
     except Exception:  # any surprise means: use the public API
         return None
-    return (make, args) if same else None
+    return encode if same else None
 
 
-_C_ENCODER = _c_encoder_args()
+_C_ENCODER = _c_encoder()
 
 
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
     try:
-        if _C_ENCODER is not None:
-            make, args = _C_ENCODER
-            text = "".join(make({}, *args)(value, 0))
-        else:
-            text = _ENCODER.encode(value)
+        text = "".join(_C_ENCODER(value, 0)) if _C_ENCODER is not None else _ENCODER.encode(value)
     except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
         text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
     if text.isascii() or _encodable(text):

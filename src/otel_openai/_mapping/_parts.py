@@ -151,10 +151,11 @@ def content_parts(content: Any, capture_media: bool) -> list[Part]:
         return [text(content)]
     if not isinstance(content, (list, tuple)):
         return [generic("unknown", content)]
-    return [_content_part(item, capture_media) for item in content]
+    return [content_part(item, capture_media) for item in content]
 
 
-def _content_part(item: Any, capture_media: bool) -> Part:
+def content_part(item: Any, capture_media: bool) -> Part:
+    """One typed part of chat-style content (``content_parts``)."""
     kind = get(item, "type")
     if kind in ("text", "input_text", "output_text"):
         return text(get(item, "text"))

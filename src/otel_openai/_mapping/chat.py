@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, Optional
 
 from otel_openai import _semconv as sc
+from otel_openai._content import json_object
 from otel_openai._mapping import _parts as parts
 from otel_openai._mapping._common import (
     Attributes,
@@ -206,7 +207,15 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
     messages = body.get("messages")
     if not isinstance(messages, (list, tuple)):
         return []
-    return [_input_message(parts.reader(m), capture_media) for m in messages]
+    found = []
+    for m in messages:
+        if m.__class__ is dict and len(m) == 2:  # the usual {"role": ..., "content": "text"}: built as is
+            role, content = m.get("role"), m.get("content")
+            if content.__class__ is str and role.__class__ is str and role and role != "tool" and role != "function":
+                found.append({"role": role, "parts": [{"type": "text", "content": content}]})
+                continue
+        found.append(_input_message(parts.reader(m), capture_media))
+    return found
 
 
 def _input_message(read: parts.Reader, capture_media: bool) -> dict[str, Any]:
@@ -215,7 +224,7 @@ def _input_message(read: parts.Reader, capture_media: bool) -> dict[str, Any]:
         call_id = read("tool_call_id") if role == "tool" else read("name")
         msg_parts = [parts.tool_call_response(call_id, _tool_result(read("content"), capture_media))]
     else:
-        msg_parts = _message_parts(read, capture_media, parts.reader)
+        msg_parts = _message_parts(read, capture_media, False)
         audio = read("audio")
         if audio is not None:  # an earlier audio answer, sent back by id
             msg_parts.append(parts.generic("audio", {"id": get(audio, "id")}))
@@ -231,32 +240,46 @@ def _tool_result(content: Any, capture_media: bool) -> Any:
     return content if content is None or isinstance(content, str) else parts.content_parts(content, capture_media)
 
 
-def _message_parts(read: parts.Reader, capture_media: bool, reader: Any) -> list[parts.Part]:
-    """Content, tool calls and refusal of a user, system or assistant message, in that order; ``reader``
-    reads its tool calls (``parts.reader``, or ``parts.model_reader`` for a response's)."""
-    msg_parts = parts.content_parts(read("content"), capture_media)
+def _message_parts(read: parts.Reader, capture_media: bool, model: bool) -> list[parts.Part]:
+    """Content, tool calls and refusal of a user, system or assistant message, in that order; ``model``: its
+    tool calls are SDK models (a response's), read by ``fields``."""
+    content = read("content")
+    if content.__class__ is str:  # the usual text content, without the helpers' calls
+        msg_parts: list[parts.Part] = [{"type": "text", "content": content}]
+    else:
+        msg_parts = parts.content_parts(content, capture_media)
     calls, legacy = read("tool_calls"), read("function_call")
     if calls or legacy is not None:
-        msg_parts.extend(_tool_call_parts(calls, legacy, reader))
+        _add_tool_call_parts(msg_parts, calls, legacy, model)
     refusal = read("refusal")
     if refusal:
         msg_parts.append(parts.generic("refusal", {"content": refusal}))
     return msg_parts
 
 
-def _tool_call_parts(calls: Any, legacy: Any, reader: Any) -> list[parts.Part]:
-    found = []
+def _add_tool_call_parts(found: list[parts.Part], calls: Any, legacy: Any, model: bool) -> None:
     if isinstance(calls, (list, tuple)):
         for call in calls:
-            read = reader(call)
+            read = call.get if call.__class__ is dict else fields(call).get if model else parts.reader(call)
             function = read("function") or read("custom")
-            read_function = reader(function)
-            arguments = read_function("arguments")
-            found.append(parts.tool_call(read("id"), read_function("name"),
-                                         arguments if arguments is not None else read_function("input")))
+            read_function: parts.Reader
+            if function.__class__ is dict:
+                read_function = function.get
+            else:
+                read_function = fields(function).get if model else parts.reader(function)
+            call_id, name, arguments = read("id"), read_function("name"), read_function("arguments")
+            if arguments is None:
+                arguments = read_function("input")
+            # parts.tool_call, inlined
+            part: parts.Part = {"type": "tool_call"}
+            if isinstance(call_id, str):
+                part["id"] = call_id
+            part["name"] = name if isinstance(name, str) else ""
+            if arguments is not None:
+                part["arguments"] = json_object(arguments)
+            found.append(part)
     if legacy is not None:
         found.append(parts.tool_call(None, get(legacy, "name"), get(legacy, "arguments")))
-    return found
 
 
 def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
@@ -269,13 +292,14 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 
 
 def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
-    read = parts.model_reader(get(choice, "message"))
-    msg_parts = _message_parts(read, capture_media, parts.model_reader)
+    read = fields((choice if choice.__class__ is dict else fields(choice)).get("message")).get
+    msg_parts = _message_parts(read, capture_media, True)
     audio = read("audio")
     if audio is not None:
         msg_parts.append(_audio_output(audio, capture_media))
     # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
-    return {"role": parts.role(read("role"), "assistant"), "parts": msg_parts}
+    role = read("role")
+    return {"role": role if role.__class__ is str and role else parts.role(role, "assistant"), "parts": msg_parts}
 
 
 def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
@@ -296,19 +320,23 @@ def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def _tool_definition(tool: Any) -> dict[str, Any]:
     """``{"type": "function", "function": {...}}`` (or ``custom``) as a definition whose name is always set."""
-    read = parts.reader(tool)
+    read = tool.get if tool.__class__ is dict else parts.reader(tool)
     kind = read("type")
     kind = kind if isinstance(kind, str) and kind else "function"
     spec = read(kind)
-    name = get(spec, "name")
+    read = spec.get if spec.__class__ is dict else parts.reader(spec)
+    name = read("name")
     out: dict[str, Any] = {"type": kind, "name": name if isinstance(name, str) and name else kind}
-    return tool_details(out, spec)
+    return _tool_details(out, read)
 
 
 def tool_details(out: dict[str, Any], spec: Any) -> dict[str, Any]:
     """A tool's description and parameters where the schema accepts them (a string; a JSON Schema, i.e. an
     object or a boolean), plus its ``strict`` and ``format`` settings."""
-    read = parts.reader(spec)
+    return _tool_details(out, parts.reader(spec))
+
+
+def _tool_details(out: dict[str, Any], read: parts.Reader) -> dict[str, Any]:
     description, parameters = read("description"), read("parameters")
     if isinstance(description, str):
         out["description"] = description

@@ -201,7 +201,7 @@ def system_instructions(body: Mapping[str, Any], capture_media: bool) -> list[di
     """``instructions=`` as parts: a string, or (newer SDKs) a list of input items."""
     instructions = body.get("instructions")
     if isinstance(instructions, str):
-        return [parts.text(instructions)]
+        return [{"type": "text", "content": instructions}]
     if isinstance(instructions, (list, tuple)):
         found: list[dict[str, Any]] = []
         for item in instructions:
@@ -214,10 +214,18 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
     """``input`` as GenAI messages: a string is one user message; each item becomes one message."""
     items = body.get("input")
     if isinstance(items, str):
-        return [{"role": "user", "parts": [parts.text(items)]}]
+        return [{"role": "user", "parts": [{"type": "text", "content": items}]}]
     if not isinstance(items, (list, tuple)):
         return []
-    return [{"role": item_role(item), "parts": item_parts(item, capture_media)} for item in items]
+    found = []
+    for item in items:
+        if item.__class__ is dict and len(item) == 2:  # the usual {"role": ..., "content": "text"}: built as is
+            role, content = item.get("role"), item.get("content")
+            if content.__class__ is str and role.__class__ is str and role:
+                found.append({"role": role, "parts": [{"type": "text", "content": content}]})
+                continue
+        found.append({"role": item_role(item), "parts": item_parts(item, capture_media)})
+    return found
 
 
 def _kind(item: Any) -> Any:
@@ -327,7 +335,18 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
         return []
     msg_parts: list[parts.Part] = []
     for item in output:
-        msg_parts.extend(item_parts(item, capture_media))
+        values = fields(item)  # an SDK model (or a dict): its fields read once
+        content = values.get("content")
+        if values.get("type") == "message" and content.__class__ is list:  # the usual message, parts inline
+            for part in content:
+                read = (part if part.__class__ is dict else fields(part)).get
+                text = read("text")
+                if read("type") == "output_text" and text.__class__ is str:
+                    msg_parts.append({"type": "text", "content": text})
+                else:
+                    msg_parts.append(parts.content_part(part, capture_media))
+        else:
+            msg_parts.extend(item_parts(item, capture_media))
     # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
     return [{"role": "assistant", "parts": msg_parts}]
 
