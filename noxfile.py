@@ -128,7 +128,8 @@ def bench_compare(session: nox.Session) -> None:
     session.install("-e", ".", *(f"{name}=={meta[name]}" for name in ("openai", "opentelemetry-sdk", "wrapt")))
     out = "benchmarks/results/instructions-compare.json"
     session.run("python", "benchmarks/instructions.py", "--steady", "--no-chunk", "--jobs", "2", "--out", out,
-                *(session.posargs or ["--scenarios", BENCH_SCENARIOS, "--calls", "10", "--stream-calls", "2"]))
+                *(session.posargs or ["--scenarios", BENCH_SCENARIOS, "--calls", "10", "--stream-calls", "2",
+                                      "--repeat", "3"]))
     session.run("python", "benchmarks/trace_tool.py", "--out", "benchmarks/results/trace_tool-compare.json")
     session.run("python", "benchmarks/compare.py", BENCH_BASELINE, out, "benchmarks/results/trace_tool-compare.json")
 

@@ -44,15 +44,19 @@ class SyncStreamProxy(_StreamProxyBase):
         return self._self_chunks()
 
     def _self_chunks(self) -> Iterator[Any]:
-        invocation = self._self_invocation  # None once the span ended; after that ``step`` does nothing
+        invocation = self._self_invocation  # None once the span ended: then there is nothing to record
         try:
-            for chunk in self.__wrapped__:
-                if invocation is not None:
+            if invocation is None:
+                # Not ``yield from``: it would close the SDK's stream when the loop is left early.
+                for chunk in self.__wrapped__:
+                    yield chunk
+            else:
+                for chunk in self.__wrapped__:
                     try:
                         invocation.step(chunk)
                     except Exception:  # the accumulator's own add, which the invocation lets us call directly
                         _logger.debug("otel-openai: chunk not recorded", exc_info=True)
-                yield chunk
+                    yield chunk
         except GeneratorExit:  # the loop was left early: the stream stays open, and so does the span
             raise
         except BaseException as exc:
@@ -106,13 +110,16 @@ class AsyncStreamProxy(_StreamProxyBase):
     async def _self_chunks(self) -> AsyncIterator[Any]:
         invocation = self._self_invocation
         try:
-            async for chunk in self.__wrapped__:
-                if invocation is not None:
+            if invocation is None:
+                async for chunk in self.__wrapped__:
+                    yield chunk
+            else:
+                async for chunk in self.__wrapped__:
                     try:
                         invocation.step(chunk)
                     except Exception:  # the accumulator's own add, which the invocation lets us call directly
                         _logger.debug("otel-openai: chunk not recorded", exc_info=True)
-                yield chunk
+                    yield chunk
         except GeneratorExit:  # the loop was left early: the stream stays open, and so does the span
             raise
         except BaseException as exc:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from otel_openai import _semconv as sc
 from otel_openai._content import json_object
@@ -360,7 +360,8 @@ class ChatAccumulator:
     and joined once at the end, so no per-chunk object is built.
     """
 
-    __slots__ = ("_capture", "_choices", "_finish", "_first", "_ids", "_refusal", "_text", "_tools", "_usage")
+    __slots__ = ("_capture", "_choices", "_delta", "_finish", "_first", "_ids", "_refusal", "_text", "_tools",
+                 "_usage")
 
     def __init__(self, capture: bool) -> None:
         self._capture = capture
@@ -374,11 +375,16 @@ class ChatAccumulator:
         self._tools: dict[int, dict[int, list[Any]]] = {}
         # Tool-call ids and names without content capture: only when someone asked for them.
         self._ids: Optional[dict[int, list[Any]]] = None
+        # What reads each delta: the content (capture on), the tool calls' ids (tracked), or nothing; one check
+        # per chunk. Plain functions, not bound methods: no reference cycle per stream.
+        self._delta: Optional[Callable[[ChatAccumulator, int, Any], None]] = (
+            ChatAccumulator._add_delta if capture else None)
 
     def track_tool_calls(self) -> None:
         """Keep each tool call's id and name even with content capture off (see ``tool_calls``)."""
         if not self._capture:
             self._ids = {}
+            self._delta = ChatAccumulator._add_ids
 
     def add(self, chunk: Any) -> bool:
         # Per chunk, the fields are read from the model's ``__dict__``: an attribute read on an SDK model goes
@@ -400,10 +406,8 @@ class ChatAccumulator:
         reason = one["finish_reason"]
         if reason is not None:
             self._finish[index] = reason
-        if self._capture:
-            self._add_delta(index, one["delta"])
-        elif self._ids is not None:
-            self._add_ids(one["delta"])
+        if self._delta is not None:
+            self._delta(self, index, one["delta"])
         return True
 
     def _add(self, chunk: Any) -> bool:
@@ -425,7 +429,7 @@ class ChatAccumulator:
             if self._capture:
                 self._add_delta(index, choice.delta)
             elif self._ids is not None:
-                self._add_ids(choice.delta)
+                self._add_ids(index, choice.delta)
         # The usage-only last chunk and Azure's prompt-filter first chunk have no choices: not output.
         return bool(choices)
 
@@ -463,7 +467,7 @@ class ChatAccumulator:
             if function.arguments:
                 slot[2].append(function.arguments)
 
-    def _add_ids(self, delta: Any) -> None:
+    def _add_ids(self, index: int, delta: Any) -> None:
         calls = delta.tool_calls if delta is not None else None
         for call in calls or ():
             # One slot list per call index, shaped like the capture path's, which tool_calls() reads alike.
