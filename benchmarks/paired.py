@@ -88,10 +88,16 @@ def measure(scenario: str, content: str, calls: int, rounds: int, specs: str) ->
     if proc.returncode != 0 or None in counts or len(labels) != 3 * rounds:
         print(proc.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"{scenario} {content}: the paired run failed")
+    return {"scenario": scenario, "content": content, **summarize(labels, counts, calls)}  # type: ignore[arg-type]
+
+
+def summarize(labels: list[str], counts: list[int], calls: int) -> dict[str, Any]:
+    """Per variant its counts in round order; the floor's and ours' added instructions per call (the median
+    over rounds of the difference to the same round's plain count) and their ratio."""
     by: dict[str, list[int]] = {name: [] for name in VARIANTS}
     for label, value in zip(labels, counts):
-        by[label].append(value)  # type: ignore[arg-type]
-    row: dict[str, Any] = {"scenario": scenario, "content": content, "calls": calls, "rounds": by}
+        by[label].append(value)
+    row: dict[str, Any] = {"calls": calls, "rounds": by}
     for name in ("floor", "ours"):
         row[f"{name}_added"] = statistics.median((v - p) / calls for v, p in zip(by[name], by["none"]))
     row["ratio"] = row["ours_added"] / row["floor_added"]
