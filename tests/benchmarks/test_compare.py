@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
+from tests.benchmarks._scripts import load
 
-def _load() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "compare.py"
-    spec = importlib.util.spec_from_file_location("bench_compare", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-compare = _load()
+compare = load("compare")
 
 
 def _row(scenario: str, ours: float, floor: float = 500_000, content: str = "off", calls: int = 10,

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
+from tests.benchmarks._scripts import load
 
-def _load() -> ModuleType:
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "paired.py"
-    spec = importlib.util.spec_from_file_location("bench_paired", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-paired = _load()
+paired = load("paired")
 
 
 def test_rounds_are_paired_with_their_own_plain_count() -> None:
