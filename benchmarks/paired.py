@@ -18,7 +18,9 @@ import argparse
 import gc
 import json
 import os
+import platform
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,8 +80,11 @@ def measure(scenario: str, content: str, calls: int, rounds: int, specs: str) ->
     env.update(PYTHONHASHSEED="0", OTEL_BSP_SCHEDULE_DELAY="3600000", OTEL_BLRP_SCHEDULE_DELAY="3600000")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
+        # No address-space randomisation (setarch -R, as ``instructions.py --steady``): a rerun of the same
+        # code sees the same layout.
+        prefix = ["setarch", platform.machine(), "-R"] if shutil.which("setarch") else []
         proc = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
+            [*prefix, "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
              sys.executable, __file__, "--child", scenario, content, str(calls), str(rounds), specs],
             capture_output=True, text=True, cwd=HERE, env=env)
         labels = proc.stdout.split()

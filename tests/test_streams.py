@@ -324,6 +324,64 @@ async def test_accumulator_failure_is_swallowed(instrument: Any, async_client: b
     assert span.status.status_code is StatusCode.UNSET
 
 
+async def test_resumed_after_break(instrument: Any, async_client: bool) -> None:
+    """``next()``, a ``for`` left with ``break``, then another ``for``: the user gets every chunk once, in
+    order, and the span records the whole output (the accumulator folds across the three readers)."""
+    t = instrument(capture_content="SPAN_ONLY")
+    client = make_client(serve("chat/stream_plain.sse"), async_client=async_client)
+    reference = await drain(await create(client, async_client), async_client)
+    stream = await create(client, async_client)
+    seen = await take(stream, async_client, 1)
+    if async_client:
+        async for chunk in stream:
+            seen.append(chunk)
+            if len(seen) == 3:
+                break
+    else:
+        for chunk in stream:
+            seen.append(chunk)
+            if len(seen) == 3:
+                break
+    seen += await drain(stream, async_client)
+    assert [c.model_dump() for c in seen] == [c.model_dump() for c in reference]
+    first, second = t.finished_spans()
+    assert dict(second.attributes) == dict(first.attributes) | {
+        sc.RESPONSE_TIME_TO_FIRST_CHUNK: second.attributes[sc.RESPONSE_TIME_TO_FIRST_CHUNK]}
+    assert json.loads(second.attributes[sc.OUTPUT_MESSAGES])[0]["parts"] == [
+        {"type": "text", "content": "The capital of France is Paris."}]
+
+
+async def test_patched_stream_iteration_still_runs(instrument: Any, async_client: bool, monkeypatch: Any) -> None:
+    """Our loop takes the place of the SDK's ``__iter__`` only while that method is the SDK's plain relay: a
+    patched one (another library's, a subclass's) is what the proxy iterates, chunk by chunk."""
+    from otel_openai import _streams
+
+    cls, name = (openai.AsyncStream, "__aiter__") if async_client else (openai.Stream, "__iter__")
+    t = instrument()
+    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
+    assert _streams._sdk_chunks(stream.__wrapped__, name) is stream.__wrapped__._iterator  # the SDK's relay
+    await close(stream, async_client)
+    original, pulled = getattr(cls, name), []
+
+    if async_client:
+        async def relay(self: Any) -> Any:
+            async for item in original(self):
+                pulled.append(item)
+                yield item
+    else:
+        def relay(self: Any) -> Any:
+            for item in original(self):
+                pulled.append(item)
+                yield item
+
+    monkeypatch.setattr(cls, name, relay)
+    stream = await create(make_client(serve("chat/stream_usage.sse"), async_client=async_client), async_client)
+    chunks = await drain(stream, async_client)
+    assert len(chunks) == 10 and pulled == chunks
+    _unread, read = t.finished_spans()
+    assert read.attributes[sc.RESPONSE_FINISH_REASONS] == ("stop",)
+
+
 # --- accumulation ---------------------------------------------------------------------------------------
 
 

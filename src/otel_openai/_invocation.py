@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Optional
 
 from opentelemetry import context, trace
@@ -104,8 +104,8 @@ class Invocation:
     the span ends on the first ``end_*`` call and later calls do nothing."""
 
     __slots__ = ("_acc", "_agent_run", "_chunk_attrs", "_chunk_events", "_ended", "_inputs", "_last_chunk",
-                 "_metric_attrs", "_metrics", "_ttfc", "api", "attrs", "body", "parent", "span", "start", "step",
-                 "t")
+                 "_metric_attrs", "_metrics", "_ttfc", "api", "attrs", "body", "fold", "parent", "span", "start",
+                 "step", "t")
 
     def __init__(self, t: Telemetry, api: Api, client: Any, body: Mapping[str, Any],
                  parent: Optional[context.Context] = None, extra: Optional[Attributes] = None,
@@ -148,6 +148,9 @@ class Invocation:
             self._agent_run.model_call_started()
         # What the stream proxy calls per chunk (see ``begin_stream``); it may raise: the proxy guards it.
         self.step: Callable[[Any], Any] = _no_step
+        # Set once ``step`` has nothing left to do but the accumulator's ``add``, when the accumulator can fold
+        # a whole chunk source itself: the sync proxy then hands it the rest of the stream (no call per chunk).
+        self.fold: Optional[Callable[[Iterator[Any]], Iterator[Any]]] = None
         # The request's attributes (and input content) go onto the span with the response's, in one
         # ``set_attributes`` at the end (``_record_span``); a sampled-out span never maps its request.
 
@@ -244,13 +247,15 @@ class Invocation:
 
     def _until_first_output(self, chunk: Any) -> None:
         """``on_chunk`` when nothing is recorded per chunk (the default): a clock read until the first output
-        chunk is timed; after it ``step`` is the accumulator's own ``add``, no clock and no extra call."""
+        chunk is timed; after it ``step`` is the accumulator's own ``add``, no clock and no extra call, and
+        ``fold`` its ``fold`` if it has one."""
         now = time.perf_counter()
         acc: Accumulator = self._acc  # type: ignore[assignment]
         if acc.add(chunk):
             self._ttfc = now - self.start
             self._last_chunk = now
             self.step = acc.add
+            self.fold = getattr(acc, "fold", None)
 
     def on_chunk(self, chunk: Any) -> None:
         """Per chunk: a clock read, the accumulator's field reads, and for output chunks at most one
@@ -304,6 +309,7 @@ class Invocation:
         if self._ended:
             return
         self.step = _no_step  # a bound method of this invocation: no cycle outlives the span
+        self.fold = None
         acc = self._acc
         attrs = (self._guard(acc.attributes) or {}) if acc is not None else {}
         if self._agent_run is not None and hasattr(acc, "tool_calls"):

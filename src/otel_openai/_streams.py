@@ -14,6 +14,42 @@ from otel_openai._invocation import Invocation
 _logger = logging.getLogger(__name__)
 
 
+# The SDK's ``Stream.__iter__``/``AsyncStream.__aiter__`` as written in openai 1.x-3.x, compiled here: a stream
+# class whose method compiles to the same code only relays its ``_iterator``.
+def _relay(self: Any) -> Iterator[Any]:
+    for item in self._iterator:  # noqa: UP028 (the SDK's own code, which ``yield from`` would not match)
+        yield item
+
+
+async def _async_relay(self: Any) -> AsyncIterator[Any]:
+    async for item in self._iterator:
+        yield item
+
+
+def _same_code(method: Any, reference: Any) -> bool:
+    code, ref = getattr(method, "__code__", None), reference.__code__
+    return (code is not None and code.co_code == ref.co_code and code.co_names == ref.co_names
+            and code.co_argcount == ref.co_argcount)
+
+
+_REFERENCE = {"__iter__": _relay, "__aiter__": _async_relay}
+# (``__iter__``/``__aiter__``, the stream class's method) -> whether it only relays ``stream._iterator``.
+_relays: dict[tuple[str, Any], bool] = {}
+
+
+def _sdk_chunks(stream: Any, name: str) -> Any:
+    """What our loop iterates: the SDK stream's own chunk iterator when the stream's ``__iter__`` (or
+    ``__aiter__``) does nothing but relay it, as in every openai 1.x-3.x: our generator then takes the
+    place of the SDK's relay instead of adding a layer per chunk. Anything else (a subclass that iterates
+    differently, a patched ``__iter__``, another SDK's code): the stream itself. Checked once per method."""
+    key = (name, getattr(type(stream), name, None))
+    relays = _relays.get(key)
+    if relays is None:
+        relays = _relays[key] = _same_code(key[1], _REFERENCE[name])
+    iterator = getattr(stream, "_iterator", None) if relays else None
+    return stream if iterator is None else iterator
+
+
 class _StreamProxyBase(wrapt.ObjectProxy):  # type: ignore[type-arg, misc, unused-ignore]
     """Shared state and ending. All proxy state lives in ``_self_*`` fields, so wrapt keeps it on the
     proxy and nothing is ever written onto the SDK's stream object."""
@@ -45,18 +81,25 @@ class SyncStreamProxy(_StreamProxyBase):
 
     def _self_chunks(self) -> Iterator[Any]:
         invocation = self._self_invocation  # None once the span ended: then there is nothing to record
+        source = _sdk_chunks(self.__wrapped__, "__iter__")
         try:
             if invocation is None:
                 # Not ``yield from``: it would close the SDK's stream when the loop is left early.
-                for chunk in self.__wrapped__:
+                for chunk in source:
                     yield chunk
             else:
-                for chunk in self.__wrapped__:
+                for chunk in source:
                     try:
                         invocation.step(chunk)
                     except Exception:  # the accumulator's own add, which the invocation lets us call directly
                         _logger.debug("otel-openai: chunk not recorded", exc_info=True)
                     yield chunk
+                    if invocation.fold is not None:
+                        # From the first output chunk on, the accumulator folds the rest in its own loop: per
+                        # chunk one generator step of its, instead of a call (its reads are guarded inside).
+                        for chunk in invocation.fold(source):
+                            yield chunk
+                        break
         except GeneratorExit:  # the loop was left early: the stream stays open, and so does the span
             raise
         except BaseException as exc:
@@ -109,12 +152,13 @@ class AsyncStreamProxy(_StreamProxyBase):
 
     async def _self_chunks(self) -> AsyncIterator[Any]:
         invocation = self._self_invocation
+        source = _sdk_chunks(self.__wrapped__, "__aiter__")
         try:
             if invocation is None:
-                async for chunk in self.__wrapped__:
+                async for chunk in source:
                     yield chunk
             else:
-                async for chunk in self.__wrapped__:
+                async for chunk in source:
                     try:
                         invocation.step(chunk)
                     except Exception:  # the accumulator's own add, which the invocation lets us call directly

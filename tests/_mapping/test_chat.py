@@ -20,14 +20,17 @@ def completion(name: str) -> Any:
 
 
 def chunks(name: str) -> list[Any]:
-    """The chunks of a canned SSE fixture, as the SDK would yield them (without the final [DONE])."""
+    """The chunks of a canned SSE fixture, as the SDK would yield them: built without validation (Azure's
+    prompt-filter chunk has an empty ``object``), without the final [DONE]."""
     import json
+
+    from openai._models import construct_type
 
     out = []
     for event in fixture_text(name).split("\n\n"):
         data = event.strip().removeprefix("data: ")
         if data and data != "[DONE]":
-            out.append(ChatCompletionChunk.model_validate(json.loads(data)))
+            out.append(construct_type(type_=ChatCompletionChunk, value=json.loads(data)))
     return out
 
 
@@ -334,3 +337,88 @@ def test_accumulator_keeps_no_tool_calls_unless_asked() -> None:
     for chunk in chunks("chat/stream_tool_calls.sse"):
         acc.add(chunk)
     assert acc.tool_calls() == []
+
+
+# --- fold: the rest of a stream in the accumulator's own loop ---------------------------------------------------
+
+
+def folded(capture: bool, stream: list[Any], track: bool = False) -> tuple[Any, list[Any]]:
+    """An accumulator fed as the sync proxy feeds it: ``add`` up to the first output chunk, ``fold`` after."""
+    acc = chat.ChatAccumulator(capture)
+    if track:
+        acc.track_tool_calls()
+    source = iter(stream)
+    seen = []
+    for chunk in source:
+        seen.append(chunk)
+        if acc.add(chunk):
+            break
+    seen.extend(acc.fold(source))
+    return acc, seen
+
+
+def added(capture: bool, stream: list[Any], track: bool = False) -> Any:
+    acc = chat.ChatAccumulator(capture)
+    if track:
+        acc.track_tool_calls()
+    for chunk in stream:
+        acc.add(chunk)
+    return acc
+
+
+@pytest.mark.parametrize("name", ["stream_usage", "stream_plain", "stream_tool_calls", "stream_n2",
+                                  "stream_refusal", "stream_azure"])
+@pytest.mark.parametrize(("capture", "track"), [(False, False), (False, True), (True, False)])
+def test_fold_records_what_add_records(name: str, capture: bool, track: bool) -> None:
+    """Folding the rest of a stream yields every chunk, the same objects in order, and ends with the same
+    attributes, messages and tool calls as ``add`` on each chunk (usage-only, n=2, Azure filter, tool calls)."""
+    stream = chunks(f"chat/{name}.sse")
+    acc, seen = folded(capture, stream, track)
+    assert len(seen) == len(stream) and all(a is b for a, b in zip(seen, stream))
+    reference = added(capture, stream, track)
+    assert acc.attributes() == reference.attributes()
+    assert acc.output_messages(False) == reference.output_messages(False)
+    assert acc.tool_calls() == reference.tool_calls()
+
+
+def test_fold_before_any_id() -> None:
+    """Chunks without an id so far (a provider that sends none): ``fold`` hands each chunk to ``add``, which
+    keeps looking for the first one that has an id."""
+    stream = chunks("chat/stream_plain.sse")
+    anonymous = [chunk.model_copy(update={"id": ""}) for chunk in stream[:2]]
+    acc, seen = folded(True, anonymous + stream[2:])
+    assert len(seen) == len(stream)
+    assert acc.attributes()[sc.RESPONSE_ID] == stream[2].id
+    assert acc.output_messages(False) == added(True, stream).output_messages(False)
+
+
+def test_fold_swallows_its_own_errors(monkeypatch: Any, caplog: Any) -> None:
+    """A failure of ours while folding is logged at debug level; every chunk still comes through."""
+    stream = chunks("chat/stream_plain.sse")
+
+    def boom(*args: Any) -> None:
+        raise RuntimeError("fold bug")
+
+    monkeypatch.setattr(chat.ChatAccumulator, "_add_delta", boom)
+    caplog.set_level("DEBUG", logger=chat.__name__)
+    acc = chat.ChatAccumulator(True)
+    assert list(acc.fold(iter(stream))) == stream
+    assert [r.levelname for r in caplog.records] == ["DEBUG"] * len(stream)
+
+
+def test_fold_lets_the_source_errors_through() -> None:
+    """An error of the stream itself leaves ``fold`` unchanged, after the chunks before it."""
+    stream = chunks("chat/stream_plain.sse")
+    failure = ConnectionError("peer went away")
+
+    def source() -> Any:
+        yield from stream[:3]
+        raise failure
+
+    acc = chat.ChatAccumulator(False)
+    acc.add(stream[0])
+    seen = []
+    with pytest.raises(ConnectionError) as caught:
+        for chunk in acc.fold(source()):
+            seen.append(chunk)
+    assert caught.value is failure and seen == stream[:3]

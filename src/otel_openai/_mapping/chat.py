@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Optional
 
 from otel_openai import _semconv as sc
@@ -21,6 +22,8 @@ from otel_openai._mapping._common import (
     put,
 )
 from otel_openai._mapping._usage import usage_attributes
+
+_logger = logging.getLogger(__name__)
 
 _JSON_FORMATS = frozenset({"json_object", "json_schema"})
 
@@ -409,6 +412,40 @@ class ChatAccumulator:
         if self._delta is not None:
             self._delta(self, index, one["delta"])
         return True
+
+    def fold(self, source: Iterator[Any]) -> Iterator[Any]:
+        """Yield the rest of a stream's chunks, each folded in as ``add`` would, from the first output chunk on.
+        The usual chunk (one choice, index 0, no finish reason, no usage) is read here, inline: a call per
+        chunk would cost more than the reads. Any other chunk goes to ``add`` (or ``_add``). Our errors are logged and
+        swallowed; the source's own propagate unchanged."""
+        if self._first is None:  # no chunk with an id yet: ``add`` keeps looking for one
+            for chunk in source:
+                try:
+                    self.add(chunk)
+                except Exception:
+                    _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+                yield chunk
+            return
+        delta = self._delta  # set before the stream starts (``track_tool_calls``)
+        for chunk in source:
+            try:
+                values = chunk.__dict__
+                (one,) = values["choices"]
+                one = one.__dict__
+                usual = values["usage"] is None and one["finish_reason"] is None and not one["index"]
+            except Exception:  # another shape: the usage-only chunk has no choice, an old SDK's no ``__dict__``
+                usual = None
+            try:
+                if usual:
+                    if delta is not None:
+                        delta(self, 0, one["delta"])
+                elif usual is None:
+                    self._add(chunk)  # by attribute: ``add`` would fail the same way first
+                else:
+                    self.add(chunk)
+            except Exception:
+                _logger.debug("otel-openai: chunk not recorded", exc_info=True)
+            yield chunk
 
     def _add(self, chunk: Any) -> bool:
         """``add`` by attribute: any chunk shape (several choices, none, other SDK versions)."""
