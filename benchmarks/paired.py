@@ -1,7 +1,8 @@
 """Instruction counts of the plain call, the floor and ours in one process, round after round: a stream's
 overhead without the heap-layout noise that separate processes add.
 
-    python benchmarks/paired.py [--scenarios chat_stream,...] [--content off,on] [--calls 2] [--rounds 3]
+    python benchmarks/paired.py [--scenarios chat_stream,...] [--content off,on] [--calls 2] [--rounds 3] \
+        [--layouts 1] [--jobs 1]
 
 ``instructions.py`` counts each variant in its own process. For a 200-chunk stream that is ~170M instructions
 of the SDK's own work, and where its buffers land in a fresh process moves that by up to ~0.5M per stream,
@@ -10,6 +11,11 @@ three variants in turn (the order rotates each round), zeroing the counters befo
 each window of ``--calls`` calls, so every round compares the variants in the same heap. Ours is switched
 with ``uninstrument()``/``instrument()`` outside the windows. Reported per stream: the median over rounds of
 (variant - plain), and the floor's and ours' ratio.
+
+Pairing cancels what a layout does to the plain count, not what it does to the work of each variant: in two
+processes with different code the floor itself moved by up to ~0.15M per Responses stream. ``--layouts N``
+runs N processes, each with its heap shifted by a different padding allocation (as ``instructions.py
+--repeat``), and reports the median over them of each figure, with the range.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,8 @@ VARIANTS = ("none", "floor", "ours")
 
 
 def child(scenario_name: str, content: bool, calls: int, rounds: int, specs: str) -> None:
+    # --layouts: a different heap layout per process; kept alive for the whole run.
+    layout = bytearray(int(os.environ.get("BENCH_LAYOUT", "0")))  # noqa: F841
     import variants
     import worker
     from scenarios import BY_NAME, make_clients, sync_call
@@ -75,9 +84,10 @@ def child(scenario_name: str, content: bool, calls: int, rounds: int, specs: str
     pipeline.flush()
 
 
-def measure(scenario: str, content: str, calls: int, rounds: int, specs: str) -> dict[str, Any]:
+def measure(scenario: str, content: str, calls: int, rounds: int, specs: str, layout: int = 0) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TRACELOOP_", "OPENINFERENCE_"))}
-    env.update(PYTHONHASHSEED="0", OTEL_BSP_SCHEDULE_DELAY="3600000", OTEL_BLRP_SCHEDULE_DELAY="3600000")
+    env.update(PYTHONHASHSEED="0", OTEL_BSP_SCHEDULE_DELAY="3600000", OTEL_BLRP_SCHEDULE_DELAY="3600000",
+               BENCH_LAYOUT=str(layout * 40_000))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         # No address-space randomisation (setarch -R, as ``instructions.py --steady``): a rerun of the same
@@ -109,6 +119,16 @@ def summarize(labels: list[str], counts: list[int], calls: int) -> dict[str, Any
     return row
 
 
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One row from the same measurement in several layouts: the median of each figure over the layouts (the
+    ratio is the median of the per-layout ratios), and every layout's figures under ``layouts``."""
+    row = {key: runs[0][key] for key in ("scenario", "content", "calls")}
+    for key in ("floor_added", "ours_added", "ratio"):
+        row[key] = statistics.median(run[key] for run in runs)
+    row["layouts"] = [{key: run[key] for key in ("floor_added", "ours_added", "ratio", "rounds")} for run in runs]
+    return row
+
+
 def _total(path: Path) -> int | None:
     if not path.exists():
         return None
@@ -126,19 +146,28 @@ def main() -> None:
     parser.add_argument("--content", default="off,on")
     parser.add_argument("--calls", type=int, default=2, help="calls (streams) per window")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--layouts", type=int, default=1, help="processes, each in another heap layout")
+    parser.add_argument("--jobs", type=int, default=1, help="processes at once")
     parser.add_argument("--specs", help="calibration JSON from run.py (default: calibrate now)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "paired.json")
     args = parser.parse_args()
     import instructions
 
     specs = instructions._specs(args.specs)
-    rows = []
-    for scenario in args.scenarios.split(","):
-        for content in args.content.split(","):
-            row = measure(scenario, content, args.calls, args.rounds, specs)
+    jobs = [(scenario, content) for scenario in args.scenarios.split(",") for content in args.content.split(",")]
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        runs = [[pool.submit(measure, scenario, content, args.calls, args.rounds, specs, layout)
+                 for layout in range(args.layouts)] for scenario, content in jobs]
+        rows = []
+        for (scenario, content), futures in zip(jobs, runs):
+            row = combine([future.result() for future in futures])
             rows.append(row)
+            spread = ""
+            if args.layouts > 1:
+                ratios = [run["ratio"] for run in row["layouts"]]
+                spread = f" (layouts {min(ratios):.2f}-{max(ratios):.2f})"
             print(f"{scenario} {content}: floor +{row['floor_added']:,.0f}, ours +{row['ours_added']:,.0f} "
-                  f"per call, ours ÷ floor {row['ratio']:.2f}", flush=True)
+                  f"per call, ours ÷ floor {row['ratio']:.2f}{spread}", flush=True)
     args.out.parent.mkdir(exist_ok=True)
     args.out.write_text(json.dumps({"meta": instructions.meta(), "rows": rows}, indent=1))
 

@@ -33,3 +33,13 @@ def test_total_reads_the_dump_totals(tmp_path: Path) -> None:
     dump.write_text("events: Ir\nsummary: 0\ntotals: 14335890\n")
     assert paired._total(dump) == 14335890
     assert paired._total(tmp_path / "callgrind.out.2") is None
+
+
+def test_layouts_combine_into_medians() -> None:
+    """Several layouts of one measurement: each figure is the median over them, every layout kept."""
+    runs = [{"scenario": "chat_stream", "content": "off", "calls": 2, "floor_added": floor, "ours_added": ours,
+             "ratio": ours / floor, "rounds": {}} for floor, ours in ((100, 150), (120, 150), (90, 99))]
+    row = paired.combine(runs)
+    assert (row["scenario"], row["content"], row["calls"]) == ("chat_stream", "off", 2)
+    assert row["floor_added"] == 100 and row["ours_added"] == 150 and row["ratio"] == 1.25
+    assert [layout["floor_added"] for layout in row["layouts"]] == [100, 120, 90]
