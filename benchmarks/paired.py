@@ -9,8 +9,8 @@ of the SDK's own work, and where its buffers land in a fresh process moves that 
 more than ours adds; ``--repeat`` takes a median but cannot pair. Here one process under callgrind runs the
 three variants in turn (the order rotates each round), zeroing the counters before and dumping them after
 each window of ``--calls`` calls, so every round compares the variants in the same heap. Ours is switched
-with ``uninstrument()``/``instrument()`` outside the windows, and each window starts after one uncounted call. Reported per stream: the median over rounds of
-(variant - plain), and the floor's and ours' ratio.
+with ``uninstrument()``/``instrument()`` outside the windows, and each window starts after one uncounted call.
+Reported per stream: the median over rounds of (variant - plain), and the floor's and ours' ratio.
 
 Pairing cancels what a layout does to the plain count, not what it does to the work of each variant: in two
 processes with different code the floor itself moved by up to ~0.15M per Responses stream. ``--layouts N``
