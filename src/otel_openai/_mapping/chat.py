@@ -416,8 +416,8 @@ class ChatAccumulator:
     def fold(self, source: Iterator[Any]) -> Iterator[Any]:
         """Yield the rest of a stream's chunks, each folded in as ``add`` would, from the first output chunk on.
         The usual chunk (one choice, index 0, no finish reason, no usage) is read here, inline: a call per
-        chunk would cost more than the reads. Any other chunk goes to ``add`` (or ``_add``). Our errors are logged and
-        swallowed; the source's own propagate unchanged."""
+        chunk would cost more than the reads. Any other chunk goes to ``add`` (or ``_add``). Our errors are
+        logged and swallowed; the source's own propagate unchanged."""
         if self._first is None:  # no chunk with an id yet: ``add`` keeps looking for one
             for chunk in source:
                 try:
