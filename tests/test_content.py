@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from otel_openai import _semconv as sc
-from otel_openai._content import bounded, bounded_json, json_object, to_json
+from otel_openai._content import JsonMemo, bounded, bounded_json, json_object, to_json
 from tests.conftest import event_value, fixture_json, json_response, make_client
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40).decode()
@@ -240,3 +240,94 @@ def test_to_json_compact() -> None:
             return "thing"
 
     assert to_json({"a": [1, "é"], "b": Thing()}) == '{"a":[1,"é"],"b":"thing"}'
+
+
+# --- the span's JSON memo ----------------------------------------------------------------------------
+
+
+class Builds:
+    """A mapping function that counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, value: Any, media: bool) -> Any:
+        self.calls += 1
+        return {"value": value, "media": media}
+
+
+def test_memo_reuses_the_json_of_a_value_it_has_seen() -> None:
+    memo, build = JsonMemo(), Builds()
+    value = {"role": "user", "content": "hello"}
+    first = memo.text(build, value, False, 0, value)
+    assert first == to_json({"value": value, "media": False})
+    assert memo.text(build, dict(value), False, 0, dict(value)) == first  # an equal copy: the same entry
+    assert build.calls == 1
+    memo.text(build, value, True, 0, value)  # media, limit and the mapping function are part of the key
+    memo.text(build, value, False, 3, value)
+    memo.text(Builds(), value, False, 0, value)
+    assert build.calls == 3
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ({"a": 1}, {"a": True}),
+    ({"a": 1}, {"a": 1.0}),
+    ({"a": 0.0}, {"a": -0.0}),
+    ({"a": 1, "b": 2}, {"b": 2, "a": 1}),
+    ({"a": [1, 2]}, {"a": (1, 2)}),
+    ({"a": "x"}, {"a": "x "}),
+    ({"a": None}, {"a": "None"}),
+    ({"a": {"b": ["c"]}}, {"a": {"b": ["c", "d"]}}),
+])
+def test_memo_tells_apart_values_that_compare_equal_but_encode_differently(before: Any, after: Any) -> None:
+    """Everything the JSON could show is in the key, including what ``==`` ignores (1 == 1.0 == True, key order)."""
+    memo = JsonMemo()
+    identity = lambda value, media: value  # noqa: E731
+    assert memo.text(identity, before, False, 0, before) == to_json(before)
+    assert memo.text(identity, after, False, 0, after) == to_json(after)
+
+
+def test_memo_sees_a_value_changed_in_place() -> None:
+    """The same list, its dicts changed in place between calls: never the earlier text."""
+    memo = JsonMemo()
+    identity = lambda value, media: value  # noqa: E731
+    tools = [{"name": "f", "parameters": {"required": ["city"]}}]
+    assert memo.text(identity, tools, False, 0, tools) == to_json(tools)
+    tools[0]["parameters"]["required"].append("unit")
+    assert memo.text(identity, tools, False, 0, tools) == to_json(tools)
+    assert "unit" in memo.text(identity, tools, False, 0, tools)
+
+
+def test_memo_builds_every_time_what_it_cannot_key() -> None:
+    """A subclass, an SDK-like object, or one inside plain data: no key (its mapping could read more than its
+    value), so it is mapped and encoded on every call."""
+    class Message(dict):  # type: ignore[type-arg]
+        pass
+
+    class Model:
+        content = "hi"
+
+    memo = JsonMemo()
+    for value in (Message(role="user"), Model(), {"a": Model()}, [Model()]):
+        build = Builds()
+        memo.text(build, value, False, 0, value)
+        memo.text(build, value, False, 0, value)
+        assert build.calls == 2, value
+
+
+def test_memo_is_bounded() -> None:
+    """At most ``max_chars`` of keys and texts, the oldest out first; a value over a sixteenth is not kept."""
+    memo, build = JsonMemo(max_chars=4000), Builds()
+    values = [f"message {i} " * 10 for i in range(100)]
+    for value in values:
+        memo.text(build, value, False, 0, value)
+    assert memo.size() <= 4000
+    calls = build.calls
+    memo.text(build, values[-1], False, 0, values[-1])  # the newest is kept
+    assert build.calls == calls
+    memo.text(build, values[0], False, 0, values[0])  # the oldest is gone
+    assert build.calls == calls + 1
+    large = "x" * 300
+    memo.text(build, large, False, 0, large)
+    memo.text(build, large, False, 0, large)
+    assert build.calls == calls + 3

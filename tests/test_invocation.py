@@ -13,9 +13,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import SpanKind, StatusCode
 
+from otel_openai import _mapping as m
 from otel_openai import _semconv as sc
 from otel_openai._config import ContentCapture, Settings
-from otel_openai._invocation import Invocation, Telemetry, error_type, start_attributes
+from otel_openai._content import JsonMemo, bounded_json
+from otel_openai._invocation import Invocation, Telemetry, error_type, input_json, start_attributes
 from otel_openai._mapping import CHAT, Api
 from otel_openai._metrics import Metrics
 from tests.conftest import event_value, fixture_json, http
@@ -195,3 +197,81 @@ def test_sampled_out_skips_request_mapping(telemetry: Any) -> None:
     assert telemetry.finished_spans() == []
     assert len(telemetry.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
     assert len(telemetry.metric_points(sc.METRIC_TOKEN_USAGE)) == 2
+
+
+# --- input content through the JSON memo --------------------------------------------------------------
+
+MEMO_APIS = sorted({api for api in [*m.ROUTES.values(), *(p[3] for p in m.PATTERNS)] if api.content_fields},
+                   key=lambda api: id(api))
+MCP = {"type": "mcp", "server_label": "s", "server_url": "https://mcp.example", "authorization": "secret-token",
+       "headers": {"Authorization": "Bearer secret-header"}}
+FUNCTION = {"type": "function", "function": {"name": "f", "description": "d", "strict": True,
+                                             "parameters": {"type": "object", "properties": {"n": {"minimum": 1}}}}}
+FLAT_FUNCTION = {"type": "function", "name": "f", "parameters": {"type": "object", "additionalProperties": False}}
+MEMO_BODIES: list[dict[str, Any]] = [
+    {"messages": [{"role": "system", "content": "be brief"}, {"role": "user", "content": "x" * 40}],
+     "tools": [FUNCTION, {"type": "custom", "custom": {"name": "c", "format": {"type": "text"}}}]},
+    {"messages": [
+        {"role": "user", "name": "ada", "content": [
+            {"type": "text", "text": "look"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"n": 1}'}}]},
+        {"role": "tool", "tool_call_id": "c1", "content": "done"},
+        {"role": 7, "content": 3}, "not a message", None]},
+    {"messages": ({"role": "user", "content": "a tuple"},), "tools": []},
+    {"messages": "malformed", "tools": "malformed"},
+    {"input": "hello " * 10, "instructions": "be brief " * 5, "tools": [FLAT_FUNCTION, MCP, {"type": "web_search"}]},
+    {"input": [{"role": "user", "content": "hi"}, {"type": "function_call", "call_id": "c", "name": "f",
+                                                   "arguments": "{}"},
+               {"type": "function_call_output", "call_id": "c", "output": "ok"},
+               {"role": "user", "content": [{"type": "input_image", "image_url": "data:image/png;base64,AAAA"}]}],
+     "instructions": [{"role": "developer", "content": "rules"}]},
+    {"input": [], "instructions": "", "tools": None},
+    {},
+]
+
+
+def whole_json(api: Api, body: dict[str, Any], media: bool, limit: int) -> dict[str, Any]:
+    """What the span got before the memo: each of the Api's functions, bounded JSON, empty ones left out."""
+    content = {sc.INPUT_MESSAGES: api.input_messages(body, media),
+               sc.SYSTEM_INSTRUCTIONS: api.system_instructions(body, media),
+               sc.TOOL_DEFINITIONS: api.tool_definitions(body)}
+    return {k: bounded_json(v, limit) for k, v in content.items() if v}
+
+
+@pytest.mark.parametrize("api", MEMO_APIS, ids=lambda api: api.operation + str(id(api) % 1000))
+@pytest.mark.parametrize("limit", [0, 3, 32_768])
+@pytest.mark.parametrize("media", [False, True])
+def test_input_json_is_the_whole_mapping_encoded(api: Api, limit: int, media: bool) -> None:
+    """Through the memo, first and second time alike, each attribute is the bounded JSON of the Api's own
+    function: the item-by-item mapping is the whole one, and joining bounded items is bounding the list."""
+    memo = JsonMemo()
+    for body in MEMO_BODIES:
+        expected = whole_json(api, body, media, limit)
+        assert input_json(api, body, memo, media, limit) == expected, body
+        assert input_json(api, body, memo, media, limit) == expected, body
+
+
+@pytest.mark.parametrize("api", MEMO_APIS, ids=lambda api: api.operation + str(id(api) % 1000))
+def test_content_fields_cover_the_input_functions(api: Api) -> None:
+    """Every input function the Api has is in its fields (or the span would lose that attribute), with the
+    same function."""
+    functions = {sc.INPUT_MESSAGES: api.input_messages, sc.SYSTEM_INSTRUCTIONS: api.system_instructions,
+                 sc.TOOL_DEFINITIONS: api.tool_definitions}
+    bare = Api(operation="x", request_attributes=dict, response_attributes=dict)
+    defaults = {sc.INPUT_MESSAGES: bare.input_messages, sc.SYSTEM_INSTRUCTIONS: bare.system_instructions,
+                sc.TOOL_DEFINITIONS: bare.tool_definitions}
+    fields = dict(api.content_fields)
+    assert set(fields) == {k for k, f in functions.items() if f is not defaults[k]}
+    for attribute, field in fields.items():
+        assert field.whole is functions[attribute]
+
+
+def test_credentials_are_not_kept() -> None:
+    """A built-in Responses tool can carry credentials: mapped without them, and never kept by the memo."""
+    memo = JsonMemo()
+    attrs = input_json(m.RESPONSES, {"tools": [MCP, FLAT_FUNCTION]}, memo, False, 0)
+    assert "secret" not in attrs[sc.TOOL_DEFINITIONS]
+    assert not any(b"secret" in key[3] for key in memo._texts)
+    assert memo.size() > 0  # the function tool is kept

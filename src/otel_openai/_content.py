@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import marshal
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Hashable, Mapping
 from typing import Any, Callable, Optional
 
 _TRUNCATED = "…[truncated]"
@@ -42,6 +44,70 @@ def bounded_json(value: Any, limit: int) -> str:
     if limit <= 0 or len(text) <= limit or _fits(value, limit):
         return text
     return to_json(bounded(value, limit))
+
+
+# The memo's size: ~1M characters of keys and texts.
+MEMO_CHARS = 1 << 20
+_MARSHALLED = frozenset({dict, list, tuple, str})
+
+
+def _exact(value: Any) -> Optional[bytes]:
+    """``value`` serialized exactly (``JsonMemo``), or None for anything ``marshal`` does not take."""
+    if value.__class__ not in _MARSHALLED:  # an SDK model or a subclass: no attempt, no exception
+        return None
+    try:
+        return marshal.dumps(value)
+    except ValueError:  # something inside is not plain data
+        return None
+
+
+class JsonMemo:
+    """``bounded_json`` of content that comes back call after call (a system prompt, tool definitions, a
+    conversation's earlier turns), kept by the exact value it was built from.
+
+    The key is ``marshal``'s serialization of that value: it only takes plain built-in values (never a
+    subclass or an SDK model, whose mapping could read more than the value), and it tells apart every
+    difference the JSON could show (``1``, ``1.0`` and ``True``, key order, a tuple and a list). A value equal
+    in every respect maps to the same JSON, so a changed value never meets a stale text. Bounded to
+    ``max_chars`` characters of keys and texts, the oldest dropped first; a value over a sixteenth of that
+    (an inline image) is not kept.
+    """
+
+    __slots__ = ("_chars", "_lock", "_max", "_texts")
+
+    def __init__(self, max_chars: int = MEMO_CHARS) -> None:
+        self._texts: dict[tuple[Hashable, bool, int, bytes], str] = {}
+        self._chars = 0
+        self._max = max_chars
+        self._lock = threading.Lock()
+
+    def text(self, build: Callable[[Any, bool], Any], arg: Any, media: bool, limit: int, value: Any) -> str:
+        """``bounded_json(build(arg, media), limit)``, where that depends on nothing but ``value`` (``arg``
+        itself, or the body holding it): reused when the same ``build`` has seen the same ``value``."""
+        exact = _exact(value)
+        if exact is None or len(exact) > self._max >> 4:
+            return bounded_json(build(arg, media), limit)
+        key = (build, media, limit, exact)
+        text = self._texts.get(key)
+        if text is None:
+            text = bounded_json(build(arg, media), limit)
+            self._keep(key, text)
+        return text
+
+    def size(self) -> int:
+        """Characters of keys and texts kept."""
+        return self._chars
+
+    def _keep(self, key: tuple[Hashable, bool, int, bytes], text: str) -> None:
+        size = len(key[3]) + len(text)
+        with self._lock:
+            if key in self._texts:  # another thread got there first
+                return
+            self._texts[key] = text
+            self._chars += size
+            while self._chars > self._max:
+                old = next(iter(self._texts))
+                self._chars -= len(old[3]) + len(self._texts.pop(old))
 
 
 def _fits(value: Any, limit: int) -> bool:

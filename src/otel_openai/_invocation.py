@@ -28,13 +28,14 @@ _logger = logging.getLogger(__name__)
 class Telemetry:
     """What one ``instrument()`` call produced: tracer, metrics, event logger and settings."""
 
-    __slots__ = ("events", "metrics", "settings", "tracer")
+    __slots__ = ("events", "memo", "metrics", "settings", "tracer")
 
     def __init__(self, tracer: trace.Tracer, metrics: Metrics, events: Logger, settings: Settings) -> None:
         self.tracer = tracer
         self.metrics = metrics
         self.events = events
         self.settings = settings
+        self.memo = _content.JsonMemo()  # the span JSON of input content that repeats between calls
 
 
 def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: Settings,
@@ -45,6 +46,29 @@ def start_attributes(api: Api, client: Any, body: Mapping[str, Any], settings: S
     agent = context.get_value(sc.CONTEXT_AGENT_NAME, parent)
     if agent is not None:
         attrs[sc.AGENT_NAME] = agent  # type: ignore[assignment]
+    return attrs
+
+
+def input_json(api: Api, body: Mapping[str, Any], memo: _content.JsonMemo, media: bool, limit: int) -> Attributes:
+    """The input content of ``api.content_fields`` as bounded JSON, as ``_content.bounded_json`` makes it of the
+    Api's functions, through the memo: a list field's items one by one (the list's JSON is theirs joined, as
+    ``bounded`` cuts each string alone), any other field whole. Empty content sets no attribute."""
+    text = memo.text
+    attrs: Attributes = {}
+    for attribute, field in api.content_fields:
+        value = body.get(field.name)
+        if value is None:
+            continue
+        element, keep = field.element, field.keep
+        if element is not None and (value.__class__ is list or value.__class__ is tuple):
+            if value:
+                attrs[attribute] = "[" + ",".join([
+                    text(element, item, media, limit, item) if keep is None or keep(item)
+                    else _content.bounded_json(element(item, media), limit) for item in value]) + "]"
+        else:
+            json_text = text(field.whole, body, media, limit, value)
+            if json_text != "[]":
+                attrs[attribute] = json_text
     return attrs
 
 
@@ -166,8 +190,13 @@ class Invocation:
 
     def _request_content(self) -> Attributes:
         """The input content as span attributes: messages as bounded JSON, other content (retrieval) plain."""
-        limit = self.t.settings.max_content_length
-        attrs: Attributes = {key: _content.bounded_json(value, limit) for key, value in self._input_content().items()}
+        settings = self.t.settings
+        attrs: Attributes
+        if self.api.content_fields and settings.upload_hook is None:
+            attrs = input_json(self.api, self.body, self.t.memo, settings.map_media, settings.max_content_length)
+        else:  # the upload hook must see each media item: built whole
+            limit = settings.max_content_length
+            attrs = {key: _content.bounded_json(value, limit) for key, value in self._input_content().items()}
         attrs.update(self._plain_content(self.api.request_content(self.body)))
         return attrs
 

@@ -60,6 +60,19 @@ def json_body(options: Any) -> Mapping[str, Any]:
 
 
 @dataclasses.dataclass(frozen=True)
+class Field:
+    """A content attribute that depends on one body field alone, so that the span can reuse the JSON of a
+    value it has seen (``_content.JsonMemo``): ``whole`` maps the body, as the Api's function for that
+    attribute does; ``element``, when set, maps one item of a list field to one item of the attribute
+    (``whole`` is then that, item by item), and ``keep`` says which items may be kept by value (None: all)."""
+
+    name: str
+    whole: Callable[[Mapping[str, Any], bool], Messages]
+    element: Optional[Callable[[Any, bool], Any]] = None
+    keep: Optional[Callable[[Any], bool]] = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Api:
     """How one OpenAI endpoint becomes a GenAI span. Every function is pure and may raise on odd input:
     the caller guards each one."""
@@ -89,6 +102,9 @@ class Api:
     # Azure clients bound to a deployment send this endpoint to ``/deployments/{name}/...`` (the SDK's
     # ``_deployments_endpoints``); other endpoints use the body's ``model``.
     azure_deployment_path: bool = False
+    # Where each input content attribute comes from, for the span's JSON memo: (attribute, field) for every
+    # attribute the functions above give. Empty: the span's JSON is built from those functions every call.
+    content_fields: tuple[tuple[str, Field], ...] = ()
 
 
 CHAT = Api(
@@ -101,6 +117,10 @@ CHAT = Api(
     tool_definitions=chat.tool_definitions,
     azure_deployment_path=True,
     tool_calls=chat.tool_calls,
+    content_fields=(
+        (sc.INPUT_MESSAGES, Field("messages", chat.input_messages, chat.input_message)),
+        (sc.TOOL_DEFINITIONS, Field("tools", chat.tool_definitions, chat.tool_definition)),
+    ),
 )
 
 EMBEDDINGS = Api(
@@ -121,6 +141,12 @@ RESPONSES = Api(
     output_messages=responses.output_messages,
     tool_definitions=responses.tool_definitions,
     tool_calls=responses.tool_calls,
+    content_fields=(
+        (sc.INPUT_MESSAGES, Field("input", responses.input_messages, responses.input_item)),
+        (sc.SYSTEM_INSTRUCTIONS, Field("instructions", responses.system_instructions)),
+        (sc.TOOL_DEFINITIONS, Field("tools", responses.tool_definitions, responses.tool_definition,
+                                    responses.plain_tool)),
+    ),
 )
 
 # GET /responses/{id}: a stored (often background) response, or its resumed event stream. The conventions'

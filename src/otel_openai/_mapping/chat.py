@@ -210,15 +210,16 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
     messages = body.get("messages")
     if not isinstance(messages, (list, tuple)):
         return []
-    found = []
-    for m in messages:
-        if m.__class__ is dict and len(m) == 2:  # the usual {"role": ..., "content": "text"}: built as is
-            role, content = m.get("role"), m.get("content")
-            if content.__class__ is str and role.__class__ is str and role and role != "tool" and role != "function":
-                found.append({"role": role, "parts": [{"type": "text", "content": content}]})
-                continue
-        found.append(_input_message(parts.reader(m), capture_media))
-    return found
+    return [input_message(m, capture_media) for m in messages]
+
+
+def input_message(m: Any, capture_media: bool) -> dict[str, Any]:
+    """One item of ``messages`` as a GenAI message."""
+    if m.__class__ is dict and len(m) == 2:  # the usual {"role": ..., "content": "text"}: built as is
+        role, content = m.get("role"), m.get("content")
+        if content.__class__ is str and role.__class__ is str and role and role != "tool" and role != "function":
+            return {"role": role, "parts": [{"type": "text", "content": content}]}
+    return _input_message(parts.reader(m), capture_media)
 
 
 def _input_message(read: parts.Reader, capture_media: bool) -> dict[str, Any]:
@@ -313,15 +314,15 @@ def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
     return part
 
 
-def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``tools=`` as GenAI tool definitions."""
+def tool_definitions(body: Mapping[str, Any], capture_media: bool = False) -> list[dict[str, Any]]:
+    """``tools=`` as GenAI tool definitions (``capture_media`` unused: the signature of the other content)."""
     tools = body.get("tools")
     if not isinstance(tools, (list, tuple)):
         return []
-    return [_tool_definition(t) for t in tools]
+    return [tool_definition(t) for t in tools]
 
 
-def _tool_definition(tool: Any) -> dict[str, Any]:
+def tool_definition(tool: Any, capture_media: bool = False) -> dict[str, Any]:
     """``{"type": "function", "function": {...}}`` (or ``custom``) as a definition whose name is always set."""
     read = tool.get if tool.__class__ is dict else parts.reader(tool)
     kind = read("type")

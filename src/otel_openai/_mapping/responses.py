@@ -217,15 +217,16 @@ def input_messages(body: Mapping[str, Any], capture_media: bool) -> list[dict[st
         return [{"role": "user", "parts": [{"type": "text", "content": items}]}]
     if not isinstance(items, (list, tuple)):
         return []
-    found = []
-    for item in items:
-        if item.__class__ is dict and len(item) == 2:  # the usual {"role": ..., "content": "text"}: built as is
-            role, content = item.get("role"), item.get("content")
-            if content.__class__ is str and role.__class__ is str and role:
-                found.append({"role": role, "parts": [{"type": "text", "content": content}]})
-                continue
-        found.append({"role": item_role(item), "parts": item_parts(item, capture_media)})
-    return found
+    return [input_item(item, capture_media) for item in items]
+
+
+def input_item(item: Any, capture_media: bool) -> dict[str, Any]:
+    """One item of a list ``input`` as a GenAI message."""
+    if item.__class__ is dict and len(item) == 2:  # the usual {"role": ..., "content": "text"}: built as is
+        role, content = item.get("role"), item.get("content")
+        if content.__class__ is str and role.__class__ is str and role:
+            return {"role": role, "parts": [{"type": "text", "content": content}]}
+    return {"role": item_role(item), "parts": item_parts(item, capture_media)}
 
 
 def _kind(item: Any) -> Any:
@@ -351,15 +352,21 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
     return [{"role": "assistant", "parts": msg_parts}]
 
 
-def tool_definitions(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+def tool_definitions(body: Mapping[str, Any], capture_media: bool = False) -> list[dict[str, Any]]:
     """``tools=``: function tools are flat in this API; built-in tools keep their own settings."""
     tools = body.get("tools")
     if not isinstance(tools, (list, tuple)):
         return []
-    return [_tool_definition(t) for t in tools]
+    return [tool_definition(t) for t in tools]
 
 
-def _tool_definition(tool: Any) -> dict[str, Any]:
+def plain_tool(tool: Any) -> bool:
+    """Whether a tool may be kept by value (``_content.JsonMemo``): a function or custom tool. A built-in
+    tool's settings can hold credentials, which must not outlive the request."""
+    return tool.__class__ is dict and tool.get("type") in ("function", "custom")
+
+
+def tool_definition(tool: Any, capture_media: bool = False) -> dict[str, Any]:
     """Function tools by their name; built-in tools (``web_search``, ``file_search``, ...) named after their
     type, keeping their settings but never credentials (an MCP server's ``authorization`` and ``headers``)."""
     spec = _as_dict(tool)
