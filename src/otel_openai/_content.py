@@ -6,8 +6,8 @@ import json
 import marshal
 import math
 import threading
-from collections.abc import Hashable, Mapping
-from typing import Any, Callable, Optional
+from collections.abc import Mapping
+from typing import Any, Callable, Optional, Union
 
 _TRUNCATED = "…[truncated]"
 # Labels, not content: a part's type or a message's role cut short would break the schemas. Kept whole up to
@@ -48,12 +48,22 @@ def bounded_json(value: Any, limit: int) -> str:
 
 # The memo's size: ~1M characters of keys and texts.
 MEMO_CHARS = 1 << 20
-_MARSHALLED = frozenset({dict, list, tuple, str})
+_MARSHALLED = frozenset({dict, list, tuple})
+Key = tuple[Callable[[Any, bool], Any], bool, int, Union[str, bytes]]
 
 
-def _exact(value: Any) -> Optional[bytes]:
-    """``value`` serialized exactly (``JsonMemo``), or None for anything ``marshal`` does not take."""
-    if value.__class__ not in _MARSHALLED:  # an SDK model or a subclass: no attempt, no exception
+def _exact(value: Any) -> Union[str, bytes, None]:
+    """``value`` as a key that equals another value's only when the two are the same in every respect the JSON
+    could show (``JsonMemo``); None for what cannot be keyed.
+
+    A string is its own key. Other plain data is ``marshal``'s serialization, which refuses subclasses and
+    objects (an SDK model's mapping could read more than its value) and tells apart ``1``, ``1.0`` and
+    ``True``, key orders, tuples and lists.
+    """
+    cls = value.__class__
+    if cls is str:
+        return value  # type: ignore[no-any-return]
+    if cls not in _MARSHALLED:  # an SDK model or a subclass: no attempt, no exception
         return None
     try:
         return marshal.dumps(value)
@@ -63,29 +73,27 @@ def _exact(value: Any) -> Optional[bytes]:
 
 class JsonMemo:
     """``bounded_json`` of content that comes back call after call (a system prompt, tool definitions, a
-    conversation's earlier turns), kept by the exact value it was built from.
+    conversation's earlier turns), kept by the exact value it was built from (``_exact``) and by what built
+    it, so a changed value never meets a stale text.
 
-    The key is ``marshal``'s serialization of that value: it only takes plain built-in values (never a
-    subclass or an SDK model, whose mapping could read more than the value), and it tells apart every
-    difference the JSON could show (``1``, ``1.0`` and ``True``, key order, a tuple and a list). A value equal
-    in every respect maps to the same JSON, so a changed value never meets a stale text. Bounded to
-    ``max_chars`` characters of keys and texts, the oldest dropped first; a value over a sixteenth of that
-    (an inline image) is not kept.
+    Bounded to ``max_chars`` characters of keys and texts, the oldest dropped first; an entry over a sixteenth
+    of that (an inline image) is not kept.
     """
 
-    __slots__ = ("_chars", "_lock", "_max", "_texts")
+    __slots__ = ("_chars", "_large", "_lock", "_max", "_texts")
 
     def __init__(self, max_chars: int = MEMO_CHARS) -> None:
-        self._texts: dict[tuple[Hashable, bool, int, bytes], str] = {}
+        self._texts: dict[Key, str] = {}
         self._chars = 0
         self._max = max_chars
+        self._large = max_chars >> 4
         self._lock = threading.Lock()
 
     def text(self, build: Callable[[Any, bool], Any], arg: Any, media: bool, limit: int, value: Any) -> str:
         """``bounded_json(build(arg, media), limit)``, where that depends on nothing but ``value`` (``arg``
         itself, or the body holding it): reused when the same ``build`` has seen the same ``value``."""
         exact = _exact(value)
-        if exact is None or len(exact) > self._max >> 4:
+        if exact is None or len(exact) > self._large:
             return bounded_json(build(arg, media), limit)
         key = (build, media, limit, exact)
         text = self._texts.get(key)
@@ -94,12 +102,23 @@ class JsonMemo:
             self._keep(key, text)
         return text
 
+    def join(self, build: Callable[[Any, bool], Any], items: Any, media: bool, limit: int,
+             keep: Optional[Callable[[Any], bool]]) -> str:
+        """The JSON list of ``build(item, media)`` for each of ``items``, each through ``text`` (bounded:
+        ``bounded`` cuts each string alone, so the list's JSON is its items' joined); ``keep`` says which
+        items may be kept (None: all)."""
+        text = self.text
+        return "[" + ",".join([text(build, item, media, limit, item) if keep is None or keep(item)
+                               else bounded_json(build(item, media), limit) for item in items]) + "]"
+
     def size(self) -> int:
         """Characters of keys and texts kept."""
         return self._chars
 
-    def _keep(self, key: tuple[Hashable, bool, int, bytes], text: str) -> None:
+    def _keep(self, key: Key, text: str) -> None:
         size = len(key[3]) + len(text)
+        if size > self._large:
+            return
         with self._lock:
             if key in self._texts:  # another thread got there first
                 return

@@ -53,20 +53,16 @@ def input_json(api: Api, body: Mapping[str, Any], memo: _content.JsonMemo, media
     """The input content of ``api.content_fields`` as bounded JSON, as ``_content.bounded_json`` makes it of the
     Api's functions, through the memo: a list field's items one by one (the list's JSON is theirs joined, as
     ``bounded`` cuts each string alone), any other field whole. Empty content sets no attribute."""
-    text = memo.text
     attrs: Attributes = {}
     for attribute, field in api.content_fields:
         value = body.get(field.name)
         if value is None:
             continue
-        element, keep = field.element, field.keep
-        if element is not None and (value.__class__ is list or value.__class__ is tuple):
+        if field.element is not None and (value.__class__ is list or value.__class__ is tuple):
             if value:
-                attrs[attribute] = "[" + ",".join([
-                    text(element, item, media, limit, item) if keep is None or keep(item)
-                    else _content.bounded_json(element(item, media), limit) for item in value]) + "]"
+                attrs[attribute] = memo.join(field.element, value, media, limit, field.keep)
         else:
-            json_text = text(field.whole, body, media, limit, value)
+            json_text = memo.text(field.whole, body, media, limit, value)
             if json_text != "[]":
                 attrs[attribute] = json_text
     return attrs
@@ -197,7 +193,8 @@ class Invocation:
         else:  # the upload hook must see each media item: built whole
             limit = settings.max_content_length
             attrs = {key: _content.bounded_json(value, limit) for key, value in self._input_content().items()}
-        attrs.update(self._plain_content(self.api.request_content(self.body)))
+        if self.api.request_content is not None:
+            attrs.update(self._plain_content(self.api.request_content(self.body)))
         return attrs
 
     def _plain_content(self, content: dict[str, Any]) -> Attributes:
@@ -244,14 +241,14 @@ class Invocation:
         except Exception:
             _logger.debug("otel-openai: response attributes not recorded", exc_info=True)
             attrs = {}
-        if self.t.settings.content_on_span and self.span.is_recording():
+        if self.api.response_content is not None and self.t.settings.content_on_span and self.span.is_recording():
             attrs.update(self._guard(self._response_content, response) or {})
         if self._agent_run is not None:
             self._guard(self._report_tool_calls, self.api.tool_calls, response)
         self._end(attrs, None, self.api.output_messages, response)
 
     def _response_content(self, response: Any) -> Attributes:
-        return self._plain_content(self.api.response_content(response))
+        return self._plain_content(self.api.response_content(response))  # type: ignore[misc]
 
     def end_error(self, exc: BaseException) -> None:
         self._end({}, exc)

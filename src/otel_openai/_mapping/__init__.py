@@ -42,10 +42,6 @@ def _no_tools(body: Mapping[str, Any]) -> Messages:
     return []
 
 
-def _no_content(source: Any) -> dict[str, Any]:
-    return {}
-
-
 def _no_tool_calls(response: Any) -> list[tuple[str, str]]:
     return []
 
@@ -93,9 +89,9 @@ class Api:
     # the request model, or (retrieval) the data source.
     name_attribute: str = sc.REQUEST_MODEL
     # Opt-in content that is not messages (retrieval's query and documents): attribute -> structured value,
-    # recorded on spans only, bounded and JSON-encoded like messages.
-    request_content: Callable[[Mapping[str, Any]], dict[str, Any]] = _no_content
-    response_content: Callable[[Any], dict[str, Any]] = _no_content
+    # recorded on spans only, bounded and JSON-encoded like messages; None where an API has none.
+    request_content: Optional[Callable[[Mapping[str, Any]], dict[str, Any]]] = None
+    response_content: Optional[Callable[[Any], dict[str, Any]]] = None
     # The mapping's view of the request (``FinalRequestOptions`` in, a body-like mapping out); GET
     # endpoints and SDK-added defaults need more than ``json_data``.
     request_body: Callable[[Any], Mapping[str, Any]] = json_body

@@ -297,12 +297,15 @@ def output_messages(response: Any, capture_media: bool) -> list[dict[str, Any]]:
 
 def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
     read = fields((choice if choice.__class__ is dict else fields(choice)).get("message")).get
+    content, role = read("content"), read("role")
+    if content.__class__ is str and role.__class__ is str and role and not read("tool_calls") \
+            and read("function_call") is None and not read("refusal") and read("audio") is None:
+        return {"role": role, "parts": [{"type": "text", "content": content}]}  # the usual answer: built as is
     msg_parts = _message_parts(read, capture_media, True)
     audio = read("audio")
     if audio is not None:
         msg_parts.append(_audio_output(audio, capture_media))
     # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
-    role = read("role")
     return {"role": role if role.__class__ is str and role else parts.role(role, "assistant"), "parts": msg_parts}
 
 
