@@ -316,7 +316,8 @@ def test_memo_builds_every_time_what_it_cannot_key() -> None:
 
 
 def test_memo_is_bounded() -> None:
-    """At most ``max_chars`` of keys and texts, the oldest out first; a value over a sixteenth is not kept."""
+    """At most ``max_chars`` of keys and texts (emptied when full, the new entry kept); a value over a sixteenth
+    is not kept."""
     memo, build = JsonMemo(max_chars=4000), Builds()
     values = [f"message {i} " * 10 for i in range(100)]
     for value in values:
@@ -325,7 +326,7 @@ def test_memo_is_bounded() -> None:
     calls = build.calls
     memo.text(build, values[-1], False, 0, values[-1])  # the newest is kept
     assert build.calls == calls
-    memo.text(build, values[0], False, 0, values[0])  # the oldest is gone
+    memo.text(build, values[0], False, 0, values[0])  # the first ones are gone
     assert build.calls == calls + 1
     large = "x" * 300
     memo.text(build, large, False, 0, large)

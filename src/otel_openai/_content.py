@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import marshal
 import math
-import threading
 from collections.abc import Mapping
 from typing import Any, Callable, Optional, Union
 
@@ -76,18 +75,17 @@ class JsonMemo:
     conversation's earlier turns), kept by the exact value it was built from (``_exact``) and by what built
     it, so a changed value never meets a stale text.
 
-    Bounded to ``max_chars`` characters of keys and texts, the oldest dropped first; an entry over a sixteenth
-    of that (an inline image) is not kept.
+    Bounded to ``max_chars`` characters of keys and texts (emptied when full); an entry over a sixteenth of
+    that (an inline image) is not kept.
     """
 
-    __slots__ = ("_chars", "_large", "_lock", "_max", "_texts")
+    __slots__ = ("_chars", "_large", "_max", "_texts")
 
     def __init__(self, max_chars: int = MEMO_CHARS) -> None:
         self._texts: dict[Key, str] = {}
         self._chars = 0
         self._max = max_chars
         self._large = max_chars >> 4
-        self._lock = threading.Lock()
 
     def text(self, build: Callable[[Any, bool], Any], arg: Any, media: bool, limit: int, value: Any) -> str:
         """``bounded_json(build(arg, media), limit)``, where that depends on nothing but ``value`` (``arg``
@@ -119,14 +117,13 @@ class JsonMemo:
         size = len(key[3]) + len(text)
         if size > self._large:
             return
-        with self._lock:
-            if key in self._texts:  # another thread got there first
-                return
-            self._texts[key] = text
-            self._chars += size
-            while self._chars > self._max:
-                old = next(iter(self._texts))
-                self._chars -= len(old[3]) + len(self._texts.pop(old))
+        if self._chars + size > self._max:
+            # All out at once: cheaper per entry than oldest-first (no scan past removed entries), and what
+            # repeats comes back on its next call.
+            self._texts.clear()
+            self._chars = 0
+        self._texts[key] = text  # without a lock: two threads keeping one key store the same text
+        self._chars += size
 
 
 def _fits(value: Any, limit: int) -> bool:
