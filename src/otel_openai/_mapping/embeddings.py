@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from otel_openai import _semconv as sc
-from otel_openai._mapping._common import Attributes, as_int, as_str, get, put
+from otel_openai._mapping._common import Attributes, as_int, as_str, fields, put
 
 _UNKNOWN = object()
 
@@ -25,9 +25,11 @@ def request_body(options: Any) -> Mapping[str, Any]:
     asked = user_encoding_format(getattr(options, "post_parser", None))
     if asked is _UNKNOWN or asked == body.get("encoding_format"):
         return body
-    trimmed = {k: v for k, v in body.items() if k != "encoding_format"}
+    trimmed = dict(body)
     if isinstance(asked, str):
         trimmed["encoding_format"] = asked
+    else:
+        trimmed.pop("encoding_format", None)
     return trimmed
 
 
@@ -61,7 +63,10 @@ def request_attributes(body: Mapping[str, Any]) -> Attributes:
 def response_attributes(response: Any) -> Attributes:
     """Response model and input tokens of a ``CreateEmbeddingResponse``; the vectors stay untouched."""
     attrs: Attributes = {}
-    put(attrs, sc.RESPONSE_MODEL, as_str(get(response, "model")))
-    # Embeddings report input tokens only; asking for output tokens would read fields the model lacks.
-    put(attrs, sc.USAGE_INPUT_TOKENS, as_int(get(get(response, "usage"), "prompt_tokens")))
+    values = fields(response)
+    put(attrs, sc.RESPONSE_MODEL, as_str(values.get("model")))
+    usage = values.get("usage")
+    if usage is not None:
+        # Embeddings report input tokens only; asking for output tokens would read fields the model lacks.
+        put(attrs, sc.USAGE_INPUT_TOKENS, as_int(fields(usage).get("prompt_tokens")))
     return attrs
