@@ -115,7 +115,8 @@ CHAT = Api(
     tool_calls=chat.tool_calls,
     content_fields=(
         (sc.INPUT_MESSAGES, Field("messages", chat.input_messages, chat.input_message)),
-        (sc.TOOL_DEFINITIONS, Field("tools", chat.tool_definitions, chat.tool_definition)),
+        # Whole: a tool list seldom changes between calls, and one key for it costs less than one per tool.
+        (sc.TOOL_DEFINITIONS, Field("tools", chat.tool_definitions)),
     ),
 )
 
