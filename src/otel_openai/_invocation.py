@@ -248,7 +248,8 @@ class Invocation:
         self._end(attrs, None, self.api.output_messages, response)
 
     def _response_content(self, response: Any) -> Attributes:
-        return self._plain_content(self.api.response_content(response))  # type: ignore[misc]
+        content = self.api.response_content
+        return {} if content is None else self._plain_content(content(response))
 
     def end_error(self, exc: BaseException) -> None:
         self._end({}, exc)

@@ -325,7 +325,7 @@ def tool_definitions(body: Mapping[str, Any], capture_media: bool = False) -> li
     return [tool_definition(t) for t in tools]
 
 
-def tool_definition(tool: Any, capture_media: bool = False) -> dict[str, Any]:
+def tool_definition(tool: Any) -> dict[str, Any]:
     """``{"type": "function", "function": {...}}`` (or ``custom``) as a definition whose name is always set."""
     read = tool.get if tool.__class__ is dict else parts.reader(tool)
     kind = read("type")
