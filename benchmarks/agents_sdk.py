@@ -25,18 +25,14 @@ exact and unaffected by a busy machine. Needs ``openai-agents``.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, Callable
 
 import agents
+import counted  # run as a script: benchmarks/ is on sys.path
 from agents.tracing import processors as sdk_processors
 from opentelemetry import context, trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -150,24 +146,13 @@ def child(variant: str, kind: str, spans: int) -> None:
     variants()[variant]()
     run = _runner(variant, kind)
     run(200)
-    pid = str(os.getpid())
-    subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
-    run(spans)
-    subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    with counted.window():
+        run(spans)
 
 
 def count(variant: str, kind: str, spans: int) -> float:
     """Instructions per span of one variant and kind."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={Path(tmp) / 'out'}",
-             sys.executable, __file__, "--child", variant, kind, str(spans)],
-            capture_output=True, text=True, env=env, check=False)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(done.stderr[-2000:])
-    return int(found.group(1)) / spans
+    return counted.count(__file__, variant, kind, str(spans)) / spans
 
 
 def instructions(spans: int, jobs: int) -> dict[str, dict[str, float]]:

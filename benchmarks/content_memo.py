@@ -14,16 +14,14 @@ counting ``--calls`` calls after as many warm-up calls.
 from __future__ import annotations
 
 import argparse
-import os
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+import counted  # noqa: E402
 
 WORKLOADS = ("repeat", "new_user", "all_new")
 
@@ -62,23 +60,9 @@ def child(variant: str, workload: str, calls: int) -> None:
     run, work = build(variant), bodies(workload, 2 * calls)
     for body in work[:calls]:
         run(body)
-    pid = str(os.getpid())
-    subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
-    for body in work[calls:]:
-        run(body)
-    subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
-
-
-def count(variant: str, workload: str, calls: int) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={Path(tmp) / 'out'}",
-             sys.executable, __file__, "--child", variant, workload, str(calls)],
-            capture_output=True, text=True, cwd=HERE, check=False)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(done.stderr[-2000:])
-    return int(found.group(1))
+    with counted.window():
+        for body in work[calls:]:
+            run(body)
 
 
 def main() -> None:
@@ -90,7 +74,8 @@ def main() -> None:
     args = parser.parse_args()
     print("| workload | whole | memo | memo - whole |\n|---|---|---|---|")
     for workload in WORKLOADS:
-        whole, memo = (count(variant, workload, args.calls) / args.calls for variant in ("whole", "memo"))
+        whole, memo = (counted.count(__file__, variant, workload, str(args.calls), cwd=HERE) / args.calls
+                       for variant in ("whole", "memo"))
         print(f"| {workload} | {whole:,.0f} | {memo:,.0f} | {memo - whole:+,.0f} |")
 
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+import counted  # noqa: E402
 
 WARMUP = 200
 
@@ -47,24 +45,13 @@ def child(variant: str, calls: int) -> None:
         tool = trace_tool(get_weather)
     for _ in range(WARMUP):
         tool("Paris", unit="celsius")
-    pid = str(os.getpid())
-    subprocess.run(["callgrind_control", "-i", "on", pid], capture_output=True, check=False)
-    for _ in range(calls):
-        tool("Paris", unit="celsius")
-    subprocess.run(["callgrind_control", "-i", "off", pid], capture_output=True, check=False)
+    with counted.window():
+        for _ in range(calls):
+            tool("Paris", unit="celsius")
 
 
 def count(variant: str, calls: int) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
-    with tempfile.TemporaryDirectory() as tmp:
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={Path(tmp) / 'out'}",
-             sys.executable, __file__, "--child", variant, str(calls)],
-            capture_output=True, text=True, env=env, cwd=HERE, check=False)
-    found = re.search(r"Collected : (\d+)", done.stderr)
-    if found is None:
-        raise RuntimeError(done.stderr[-2000:])
-    return int(found.group(1))
+    return counted.count(__file__, variant, str(calls), cwd=HERE)
 
 
 def main() -> None:
