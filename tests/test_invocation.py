@@ -181,6 +181,48 @@ def test_each_mapping_step_guarded(telemetry: Any, field: str) -> None:
     assert len(telemetry.metric_points(sc.METRIC_OPERATION_DURATION)) == 1
 
 
+def tool_call_completion() -> Any:
+    from openai.types.chat import ChatCompletion
+
+    return ChatCompletion.model_validate(fixture_json("chat/tool_calls.json"))
+
+
+def spied_output_json(calls: list[Any], fail: bool = False) -> Api:
+    def output_json(response: Any, limit: int) -> Any:
+        calls.append(limit)
+        if fail:
+            raise RuntimeError("mapping bug")
+        return CHAT.output_json(response, limit)  # type: ignore[misc]
+
+    return dataclasses.replace(CHAT, output_json=output_json)
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_output_json_on_the_span(telemetry: Any, fail: bool) -> None:
+    """With content on the span only, the output messages are written directly (with the content limit), and
+    are what the messages would have given; a direct writer that raises costs nothing: they are built."""
+    calls: list[Any] = []
+    settings = Settings(capture=ContentCapture.SPAN_ONLY, max_content_length=1000)
+    make(telemetry, settings, api=spied_output_json(calls, fail)).end_response(tool_call_completion())
+    expected = bounded_json(CHAT.output_messages(tool_call_completion(), False), 1000)
+    assert telemetry.only_span().attributes[sc.OUTPUT_MESSAGES] == expected
+    assert calls == [1000]
+
+
+@pytest.mark.parametrize("settings", [
+    Settings(capture=ContentCapture.SPAN_AND_EVENT),
+    Settings(capture=ContentCapture.SPAN_ONLY, upload_hook=lambda value: None),
+    Settings(capture=ContentCapture.NO_CONTENT),
+], ids=["event", "upload hook", "no content"])
+def test_output_json_only_for_the_span_alone(telemetry: Any, settings: Settings) -> None:
+    """Where the messages are wanted as messages (an event, the upload hook) or not at all, they are not
+    written directly."""
+    calls: list[Any] = []
+    make(telemetry, settings, api=spied_output_json(calls)).end_response(tool_call_completion())
+    assert calls == []
+    assert (sc.OUTPUT_MESSAGES in telemetry.only_span().attributes) == settings.content_on_span
+
+
 def test_sampled_out_skips_request_mapping(telemetry: Any) -> None:
     """A sampled-out call computes no request attributes but still records its metrics."""
     calls: list[Any] = []

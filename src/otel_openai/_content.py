@@ -247,14 +247,33 @@ _C_ENCODER = _c_encoder()
 
 def to_json(value: Any) -> str:
     """Compact, strict JSON for a span attribute; values JSON cannot encode become their ``str``."""
-    try:
-        text = "".join(_C_ENCODER(value, 0)) if _C_ENCODER is not None else _ENCODER.encode(value)
-    except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
-        text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
+    text = json_piece(value)
     if text.isascii() or _encodable(text):
         return text
     # Lone surrogates: escaping them keeps the JSON valid and encodable.
     return json.dumps(_finite(value), ensure_ascii=True, separators=(",", ":"), default=str)
+
+
+def json_piece(value: Any) -> str:
+    """``to_json``'s text of a value that goes into a larger JSON text, before the lone-surrogate check that
+    the whole text gets (``written``)."""
+    try:
+        return "".join(_C_ENCODER(value, 0)) if _C_ENCODER is not None else _ENCODER.encode(value)
+    except ValueError:  # NaN/Infinity (e.g. parsed from tool arguments): collectors reject them
+        return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+# A string as ``to_json`` writes it inside a larger value (the C escaper where there is one).
+json_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
+def written(text: str, limit: int) -> Optional[str]:
+    """JSON written piece by piece (``json_piece``, ``json_string``) as ``bounded_json`` gives it of the same
+    value, or None where the two could differ: a text over ``limit`` (strings in it may need cutting) or one
+    holding lone surrogates (``to_json`` would escape every non-ASCII character of the whole)."""
+    if 0 < limit < len(text):
+        return None
+    return text if text.isascii() or _encodable(text) else None
 
 
 def _finite(value: Any) -> Any:

@@ -241,11 +241,28 @@ class Invocation:
         except Exception:
             _logger.debug("otel-openai: response attributes not recorded", exc_info=True)
             attrs = {}
-        if self.api.response_content is not None and self.t.settings.content_on_span and self.span.is_recording():
-            attrs.update(self._guard(self._response_content, response) or {})
+        output: Optional[Callable[..., Any]] = self.api.output_messages
+        if self.t.settings.content_on_span and self.span.is_recording():
+            if self.api.response_content is not None:
+                attrs.update(self._guard(self._response_content, response) or {})
+            if self._output_json(attrs, response):
+                output = None
         if self._agent_run is not None:
             self._guard(self._report_tool_calls, self.api.tool_calls, response)
-        self._end(attrs, None, self.api.output_messages, response)
+        self._end(attrs, None, output, response)
+
+    def _output_json(self, attrs: Attributes, response: Any) -> bool:
+        """The span's output messages written directly where only the span wants them and the Api can
+        (``Api.output_json``); False where they must be built as messages."""
+        settings = self.t.settings
+        write = self.api.output_json
+        if write is None or settings.content_on_event or settings.upload_hook is not None:
+            return False
+        text = self._guard(write, response, settings.max_content_length)
+        if text is None:
+            return False
+        attrs[sc.OUTPUT_MESSAGES] = text
+        return True
 
     def _response_content(self, response: Any) -> Attributes:
         content = self.api.response_content

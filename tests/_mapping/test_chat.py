@@ -140,6 +140,77 @@ def test_output_audio_message() -> None:
     assert message["parts"][0]["content"] == "UklGRg=="
 
 
+def _message(**changes: Any) -> dict[str, Any]:
+    """plain.json with its one message changed (a value of None removes nothing: it is sent as null)."""
+    body = fixture_json("chat/plain.json")
+    body["choices"][0]["message"].update(changes)
+    return body
+
+
+def _calls(*arguments: Any) -> list[dict[str, Any]]:
+    return [{"id": f"call_{i}", "type": "function", "function": {"name": "f", "arguments": a}}
+            for i, a in enumerate(arguments)]
+
+
+# (body, whether the direct JSON writes it: the usual answers), for output_json against output_messages.
+OUTPUT_JSON_CASES: dict[str, tuple[Any, bool]] = {
+    "text": (fixture_json("chat/plain.json"), True),
+    "tool calls": (fixture_json("chat/tool_calls.json"), True),
+    "parallel tool calls": (fixture_json("chat/parallel_tool_calls.json"), True),
+    "text and tool calls": (_message(content="Let me look.", tool_calls=_calls('{"a": 1}')), True),
+    "empty text": (_message(content=""), True),
+    "nothing": (_message(content=None), True),
+    "no tool calls": (_message(tool_calls=[]), True),
+    "non-ASCII": (_message(content="Olá, é já 🌍", tool_calls=_calls('{"q": "ünï"}', '{"q": "\\u00e9"}')), True),
+    "odd arguments": (_message(content=None, tool_calls=_calls("plain text", "[1, 2]", "", " {}", "{} x", "7",
+                                                                '{"deep": {"a": [1, 2.5, null, true]}}')), True),
+    "arguments as an object": (_message(content=None, tool_calls=_calls({"a": 1})), True),
+    "NaN arguments": (_message(content=None, tool_calls=_calls('{"a": NaN, "b": Infinity}')), True),
+    "lone surrogate in text": (_message(content="a\ud800b"), False),
+    "lone surrogate in arguments": (_message(content="é", tool_calls=_calls('{"a": "\\ud800"}')), False),
+    "null arguments": (_message(content=None, tool_calls=_calls(None)), False),
+    "null id": (_message(content=None, tool_calls=[{"id": None, "type": "function",
+                                                    "function": {"name": "f", "arguments": "{}"}}]), False),
+    "custom tool call": (_message(content=None, tool_calls=[{"id": "c", "type": "custom",
+                                                             "custom": {"name": "g", "input": "x"}}]), False),
+    "legacy function call": (_message(content=None, function_call={"name": "f", "arguments": "{}"}), False),
+    "refusal": (fixture_json("chat/refusal.json"), False),
+    "audio": (_message(content=None, audio={"id": "a", "data": "UklGRg==", "expires_at": 1, "transcript": "t"}),
+              False),
+    "content parts": (_message(content=[{"type": "text", "text": "hi"}]), False),
+    "no role": (_message(role=None), False),
+    "two choices": (fixture_json("chat/n2.json"), False),
+    "no choices": ({**fixture_json("chat/plain.json"), "choices": []}, False),
+    "no message": ({**fixture_json("chat/plain.json"), "choices": [{"index": 0, "finish_reason": "stop"}]}, False),
+}
+
+
+@pytest.mark.parametrize("case", OUTPUT_JSON_CASES)
+@pytest.mark.parametrize("limit", [0, 5, 32_768])
+@pytest.mark.parametrize("build", ["sdk", "validated", "dict"])
+def test_output_json_is_the_messages_encoded(case: str, limit: int, build: str) -> None:
+    """Written directly, the span's output messages are exactly the bounded JSON of ``output_messages``, for
+    SDK models however built; anything else (a dict, an unusual answer, a text the limit cuts) is left to
+    that path, and the usual answers are written."""
+    from openai._models import construct_type
+
+    from otel_openai._content import bounded_json
+
+    body, usual = OUTPUT_JSON_CASES[case]
+    if build == "validated":
+        try:
+            response: Any = ChatCompletion.model_validate(body)
+        except ValueError:  # this SDK's models refuse the case: the SDK would not have built it either
+            pytest.skip("not a valid ChatCompletion for this SDK")
+    else:
+        response = construct_type(type_=ChatCompletion, value=body) if build == "sdk" else body
+    expected = bounded_json(chat.output_messages(response, False), limit)
+    written = chat.output_json(response, limit)
+    assert written is None or written == expected
+    if build != "dict" and limit != 5:
+        assert (written is not None) == usual, written
+
+
 # --- input messages and tools -----------------------------------------------------------------------------------
 
 

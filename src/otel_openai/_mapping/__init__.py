@@ -101,6 +101,9 @@ class Api:
     # Where each input content attribute comes from, for the span's JSON memo: (attribute, field) for every
     # attribute the functions above give. Empty: the span's JSON is built from those functions every call.
     content_fields: tuple[tuple[str, Field], ...] = ()
+    # The span's output messages of the usual response written as JSON directly (response, content limit ->
+    # text, or None where ``output_messages`` must be built): what ``_content.bounded_json`` makes of them.
+    output_json: Optional[Callable[[Any, int], Optional[str]]] = None
 
 
 CHAT = Api(
@@ -113,6 +116,7 @@ CHAT = Api(
     tool_definitions=chat.tool_definitions,
     azure_deployment_path=True,
     tool_calls=chat.tool_calls,
+    output_json=chat.output_json,
     content_fields=(
         (sc.INPUT_MESSAGES, Field("messages", chat.input_messages, chat.input_message)),
         # Whole: a tool list seldom changes between calls, and one key for it costs less than one per tool.

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, Callable, Optional
 
 from otel_openai import _semconv as sc
-from otel_openai._content import json_object
+from otel_openai._content import json_object, json_piece, json_string, written
 from otel_openai._mapping import _parts as parts
 from otel_openai._mapping._common import (
     Attributes,
@@ -307,6 +307,44 @@ def _output_message(choice: Any, capture_media: bool) -> dict[str, Any]:
         msg_parts.append(_audio_output(audio, capture_media))
     # No per-message finish_reason: deprecated, it is in gen_ai.response.finish_reasons.
     return {"role": role if role.__class__ is str and role else parts.role(role, "assistant"), "parts": msg_parts}
+
+
+def output_json(response: Any, limit: int) -> Optional[str]:
+    """The span's output messages of the usual answer (one choice: text, function tool calls, or both) written
+    as JSON directly: what ``bounded_json(output_messages(response, media), limit)`` gives, without building
+    the messages and encoding them. None for any other answer, which goes that way.
+
+    Reads SDK models by attribute (a field, or a pydantic extra, as ``fields`` would give it); anything else
+    (a dict, a field missing) raises ``AttributeError``, and goes the general way too."""
+    try:
+        choices = response.choices
+        if choices.__class__ is not list or len(choices) != 1:
+            return None
+        read = fields(choices[0].message).get  # its extras too: an older SDK leaves ``refusal`` or ``audio`` there
+        role, content, calls = read("role"), read("content"), read("tool_calls")
+        if role.__class__ is not str or not role or read("refusal") or read("audio") is not None \
+                or read("function_call") is not None:
+            return None
+        if content.__class__ is str:
+            found = ['{"type":"text","content":' + json_string(content) + "}"]
+        elif content is None:
+            found = []
+        else:
+            return None
+        if calls:
+            if calls.__class__ is not list:
+                return None
+            for call in calls:
+                # A function call with an id, a name and arguments, as ``_add_tool_call_parts`` writes it.
+                call_id, function = call.id, call.function
+                name, arguments = function.name, function.arguments
+                if call_id.__class__ is not str or name.__class__ is not str or arguments is None:
+                    return None
+                found.append('{"type":"tool_call","id":' + json_string(call_id) + ',"name":' + json_string(name)
+                             + ',"arguments":' + json_piece(json_object(arguments)) + "}")
+    except AttributeError:
+        return None
+    return written('[{"role":' + json_string(role) + ',"parts":[' + ",".join(found) + "]}]", limit)
 
 
 def _audio_output(audio: Any, capture_media: bool) -> parts.Part:
