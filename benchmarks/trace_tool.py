@@ -1,13 +1,14 @@
 """What ``@trace_tool`` adds to one call of a small tool function, content capture off and on, in instructions.
 
-    python benchmarks/trace_tool.py [--calls 200] [--out FILE]
+    python benchmarks/trace_tool.py [--calls 200] [--seeds 3] [--out FILE]
 
-Each variant runs in its own process under ``valgrind --tool=callgrind --instr-atstart=no``, counting only
-the ``--calls`` measured calls (after 200 warm-up calls): ``plain`` is the undecorated function, ``off`` and
-``on`` the same function under ``@trace_tool`` with the instrumentor on (content capture off / on), into
-the same pipeline as the call benchmarks (``variants.Pipeline``: a ``BatchSpanProcessor`` to a dropping
-exporter, an in-memory metric reader). Rows come out in the ``instructions.py --out`` shape (``none`` is
-the plain call, ``ours`` the decorated one), so ``compare.py`` compares them with a recorded baseline.
+Each variant runs in its own processes under ``valgrind --tool=callgrind --instr-atstart=no``, counting only
+the ``--calls`` measured calls (after 200 warm-up calls), the median over ``--seeds`` hash seeds (one process
+each, ``counted.count``): ``plain`` is the undecorated function, ``off`` and ``on`` the same function under
+``@trace_tool`` with the instrumentor on (content capture off / on), into the same pipeline as the call
+benchmarks (``variants.Pipeline``: a ``BatchSpanProcessor`` to a dropping exporter, an in-memory metric
+reader). Rows come out in the ``instructions.py --out`` shape (``none`` is the plain call, ``ours`` the
+decorated one), so ``compare.py`` compares them with a recorded baseline.
 """
 
 from __future__ import annotations
@@ -50,8 +51,8 @@ def child(variant: str, calls: int) -> None:
             tool("Paris", unit="celsius")
 
 
-def count(variant: str, calls: int) -> int:
-    return counted.count(__file__, variant, str(calls), cwd=HERE)
+def count(variant: str, calls: int, seeds: int) -> int:
+    return counted.count(__file__, variant, str(calls), cwd=HERE, seeds=seeds)
 
 
 def main() -> None:
@@ -60,9 +61,11 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=200)
+    parser.add_argument("--seeds", type=int, default=3, help="processes per variant (hash seeds 0, 1, ...): "
+                        "the median is reported")
     parser.add_argument("--out", type=Path, help="write the rows (instructions.py --out shape) here")
     args = parser.parse_args()
-    counts = {variant: count(variant, args.calls) for variant in ("plain", "off", "on")}
+    counts = {variant: count(variant, args.calls, args.seeds) for variant in ("plain", "off", "on")}
     rows = [{"scenario": "trace_tool", "content": content, "calls": args.calls, "none": counts["plain"],
              "ours": counts[content]} for content in ("off", "on")]
     print(f"plain call: {counts['plain'] / args.calls:,.0f} instructions")
